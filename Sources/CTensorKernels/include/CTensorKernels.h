@@ -1,0 +1,44 @@
+#ifndef CLIPSEARCH_CTENSORKERNELS_H
+#define CLIPSEARCH_CTENSORKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Row-parallel element kernels. Each is compiled three times (AVX-512, AVX2+FMA, baseline) and the
+// best one for this CPU is chosen at first use, so a single binary runs everywhere at full speed.
+
+/// y[r] = (x[r] - mean) / sqrt(var + eps) * gamma + beta, for rows [0, rows).
+void cs_layer_norm(const float *x, float *y, const float *gamma, const float *beta, long rows, long dim, float eps);
+/// x = x * sigmoid(1.702 x), in place.
+void cs_quick_gelu(float *x, long count);
+/// x = 0.5 x (1 + erf(x / sqrt 2)), in place.
+void cs_gelu(float *x, long count);
+/// GELU with the tanh approximation ("gelu_new", "gelu_pytorch_tanh"), in place.
+void cs_gelu_tanh(float *x, long count);
+/// max(x, 0), in place.
+void cs_relu(float *x, long count);
+/// out[r, :] = row for every r: used to pre-load a bias before an accumulating GEMM.
+void cs_broadcast_row(float *out, const float *row, long rows, long dim);
+/// x += y, element-wise.
+void cs_add(float *x, const float *y, long count);
+/// Softmax over each row of length `dim`, in place.
+void cs_softmax_rows(float *x, long rows, long dim);
+/// One attention head: out[i] = sum_j softmax_j(scale * q_i . k_j) v_j, with j <= i when causal, and
+/// j < valid_length (keys past it are padding). q, k, v rows are `ld_input` floats apart, out rows
+/// `ld_output` apart. `scratch` holds at least seq floats.
+void cs_attention_head(const float *q, const float *k, const float *v, long ld_input, float *out, long ld_output,
+                       long seq, long valid_length, long head_dim, float scale, int causal, float *scratch);
+/// y[i, j] = x[i, :] . w[j, :] (+ bias[j]) for output columns j in [n_begin, n_end); x is [m, k], w is
+/// [n, k], y rows are `ldy` apart. For few rows, where streaming the weights once beats GEMM packing.
+void cs_linear_rows(const float *x, long m, long k, const float *w, long n_begin, long n_end, const float *bias,
+                    float *y, long ldy);
+/// Scales each row to unit L2 norm (rows of zeros stay zero).
+void cs_normalize_rows(float *x, long rows, long dim);
+/// Name of the instruction set the kernels use ("avx512", "avx2", "baseline").
+const char *cs_kernel_isa(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,198 @@
+// Included once per instruction set by kernels.c with KERNEL_SUFFIX and KERNEL_TARGET defined.
+// Loops are written so the compiler vectorises them; exp and erf are branch-free polynomials
+// (relative error ~1e-7) because libm's scalar calls would dominate the transformer's run time.
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KERNEL_NAME2(name, suffix) name##_##suffix
+#define KERNEL_NAME1(name, suffix) KERNEL_NAME2(name, suffix)
+#define KERNEL(name) KERNEL_NAME1(name, KERNEL_SUFFIX)
+
+KERNEL_TARGET static inline float KERNEL(exp_approx)(float x) {
+    x = fminf(fmaxf(x, -87.0f), 88.0f);
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693359375f;
+    r = r + n * 2.12194440e-4f;
+    float p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    float y = p * r * r + r + 1.0f;
+    union { int32_t i; float f; } scale;
+    scale.i = ((int32_t)n + 127) << 23;
+    return y * scale.f;
+}
+
+// erf from erfc's Chebyshev fit (Numerical Recipes erfcc, fractional error < 1.2e-7).
+KERNEL_TARGET static inline float KERNEL(erf_approx)(float x) {
+    float z = fabsf(x);
+    float t = 1.0f / (1.0f + 0.5f * z);
+    float poly = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f +
+                 t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+    float erfc_value = t * KERNEL(exp_approx)(-z * z + poly);
+    float value = 1.0f - erfc_value;
+    return x >= 0.0f ? value : -value;
+}
+
+KERNEL_TARGET static void KERNEL(layer_norm)(const float *x, float *y, const float *gamma, const float *beta,
+                                             long rows, long dim, float eps) {
+#pragma clang fp reassociate(on)
+    for (long row = 0; row < rows; row++) {
+        const float *input = x + row * dim;
+        float *output = y + row * dim;
+        float sum = 0.0f;
+        for (long i = 0; i < dim; i++) sum += input[i];
+        float mean = sum / (float)dim;
+        float squares = 0.0f;
+        for (long i = 0; i < dim; i++) {
+            float centered = input[i] - mean;
+            squares += centered * centered;
+        }
+        float inverse = 1.0f / sqrtf(squares / (float)dim + eps);
+        for (long i = 0; i < dim; i++) output[i] = (input[i] - mean) * inverse * gamma[i] + beta[i];
+    }
+}
+
+KERNEL_TARGET static void KERNEL(quick_gelu)(float *x, long count) {
+    for (long i = 0; i < count; i++) {
+        float value = x[i];
+        x[i] = value / (1.0f + KERNEL(exp_approx)(-1.702f * value));
+    }
+}
+
+KERNEL_TARGET static void KERNEL(gelu)(float *x, long count) {
+    for (long i = 0; i < count; i++) {
+        float value = x[i];
+        x[i] = 0.5f * value * (1.0f + KERNEL(erf_approx)(value * 0.70710678118654752f));
+    }
+}
+
+KERNEL_TARGET static void KERNEL(gelu_tanh)(float *x, long count) {
+    for (long i = 0; i < count; i++) {
+        float value = x[i];
+        float inner = 0.7978845608028654f * (value + 0.044715f * value * value * value);
+        float tanh_value = 1.0f - 2.0f / (KERNEL(exp_approx)(2.0f * inner) + 1.0f);
+        x[i] = 0.5f * value * (1.0f + tanh_value);
+    }
+}
+
+KERNEL_TARGET static void KERNEL(relu)(float *x, long count) {
+    for (long i = 0; i < count; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+KERNEL_TARGET static void KERNEL(softmax_rows)(float *x, long rows, long dim) {
+#pragma clang fp reassociate(on)
+    for (long row = 0; row < rows; row++) {
+        float *values = x + row * dim;
+        float maximum = -INFINITY;
+        for (long i = 0; i < dim; i++) maximum = fmaxf(maximum, values[i]);
+        float sum = 0.0f;
+        for (long i = 0; i < dim; i++) {
+            values[i] = KERNEL(exp_approx)(values[i] - maximum);
+            sum += values[i];
+        }
+        float inverse = 1.0f / sum;
+        for (long i = 0; i < dim; i++) values[i] *= inverse;
+    }
+}
+
+KERNEL_TARGET static void KERNEL(attention_head)(const float *q, const float *k, const float *v, long ld_input,
+                                                 float *out, long ld_output, long seq, long valid_length,
+                                                 long head_dim, float scale, int causal, float *scores) {
+#pragma clang fp reassociate(on)
+    for (long i = 0; i < seq; i++) {
+        const float *query = q + i * ld_input;
+        long keys = causal ? (i + 1 < valid_length ? i + 1 : valid_length) : valid_length;
+        if (keys < 1) keys = 1;
+        float maximum = -INFINITY;
+        for (long j = 0; j < keys; j++) {
+            const float *key = k + j * ld_input;
+            float dot = 0.0f;
+            for (long d = 0; d < head_dim; d++) dot += query[d] * key[d];
+            scores[j] = dot * scale;
+            maximum = fmaxf(maximum, scores[j]);
+        }
+        float sum = 0.0f;
+        for (long j = 0; j < keys; j++) {
+            scores[j] = KERNEL(exp_approx)(scores[j] - maximum);
+            sum += scores[j];
+        }
+        float inverse = 1.0f / sum;
+        float *output = out + i * ld_output;
+        for (long d = 0; d < head_dim; d++) output[d] = 0.0f;
+        for (long j = 0; j < keys; j++) {
+            const float *value = v + j * ld_input;
+            float weight = scores[j] * inverse;
+            for (long d = 0; d < head_dim; d++) output[d] += weight * value[d];
+        }
+    }
+}
+
+KERNEL_TARGET static void KERNEL(add)(float *x, const float *y, long count) {
+    for (long i = 0; i < count; i++) x[i] += y[i];
+}
+
+KERNEL_TARGET static void KERNEL(normalize_rows)(float *x, long rows, long dim) {
+    for (long row = 0; row < rows; row++) {
+        float *values = x + row * dim;
+        double squares = 0.0;
+        for (long i = 0; i < dim; i++) squares += (double)values[i] * values[i];
+        if (squares <= 0.0) continue;
+        float inverse = (float)(1.0 / sqrt(squares));
+        for (long i = 0; i < dim; i++) values[i] *= inverse;
+    }
+}
+
+
+// y[m, n] = sum_k x[m, k] w[n, k] (+ bias[n]) for few rows m: the weights stream through once while
+// a 4×4 tile of dot products stays in registers. OpenBLAS repacks the whole weight matrix on every
+// call, which dominates when m is small (a text query is ~10 tokens).
+typedef float KERNEL(vector) __attribute__((vector_size(KERNEL_VECTOR_BYTES), aligned(4)));
+#define LANES ((long)(KERNEL_VECTOR_BYTES / sizeof(float)))
+
+KERNEL_TARGET static inline float KERNEL(horizontal_sum)(KERNEL(vector) v) {
+    float total = 0.0f;
+    for (long lane = 0; lane < LANES; lane++) total += v[lane];
+    return total;
+}
+
+KERNEL_TARGET static void KERNEL(linear_rows)(const float *x, long m, long k, const float *w, long n_begin,
+                                              long n_end, const float *bias, float *y, long ldy) {
+    typedef KERNEL(vector) vec;
+    long vector_end = k - k % LANES;
+    for (long n = n_begin; n < n_end; n += 4) {
+        long n_count = n_end - n < 4 ? n_end - n : 4;
+        const float *w_rows[4];
+        for (long j = 0; j < 4; j++) w_rows[j] = w + (n + (j < n_count ? j : 0)) * k;
+        for (long row = 0; row < m; row += 4) {
+            long m_count = m - row < 4 ? m - row : 4;
+            const float *x_rows[4];
+            for (long i = 0; i < 4; i++) x_rows[i] = x + (row + (i < m_count ? i : 0)) * k;
+            vec accumulators[4][4];
+            for (long i = 0; i < 4; i++)
+                for (long j = 0; j < 4; j++) accumulators[i][j] = (vec){0};
+            for (long index = 0; index < vector_end; index += LANES) {
+                vec weights[4], inputs[4];
+                for (long j = 0; j < 4; j++) weights[j] = *(const vec *)(w_rows[j] + index);
+                for (long i = 0; i < 4; i++) inputs[i] = *(const vec *)(x_rows[i] + index);
+                for (long i = 0; i < 4; i++)
+                    for (long j = 0; j < 4; j++) accumulators[i][j] += inputs[i] * weights[j];
+            }
+            for (long i = 0; i < m_count; i++) {
+                for (long j = 0; j < n_count; j++) {
+                    float total = KERNEL(horizontal_sum)(accumulators[i][j]);
+                    for (long index = vector_end; index < k; index++) total += x_rows[i][index] * w_rows[j][index];
+                    y[(row + i) * ldy + n + j] = total + (bias ? bias[n + j] : 0.0f);
+                }
+            }
+        }
+    }
+}
+#undef LANES
+
+#undef KERNEL_SUFFIX
+#undef KERNEL_TARGET
+#undef KERNEL_VECTOR_BYTES

@@ -1,0 +1,83 @@
+import ArgumentParser
+import CLIPModels
+import Foundation
+import TensorCore
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure image and text encoding speed on a full-size ViT-B/32 with seeded random weights.")
+
+    @Option(help: "Batch size of the batched image measurement.")
+    var batch: Int = 32
+
+    @Option(help: "Seconds to spend on each measurement (at least one run each).")
+    var seconds: Double = 4
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    func run() throws {
+        let configuration = CLIPConfiguration.vitBase32
+        let model = try CLIPModel.random(configuration: configuration, seed: 42)
+        let side = configuration.vision.imageSize
+        var generator = SeededGenerator(seed: 7)
+        func pixels(_ count: Int) -> Tensor {
+            Tensor(shape: [count, 3, side, side]) { _ in generator.nextNormal() }
+        }
+        let single = pixels(1), batched = pixels(batch)
+        _ = try model.encodeImages(pixelValues: single)
+
+        let singleTime = try measure { _ = try model.encodeImages(pixelValues: single) }
+        let batchTime = try measure { _ = try model.encodeImages(pixelValues: batched) }
+        let query = [49406, 320, 1125, 539, 320, 1929, 530, 518, 2867, 49407]  // "a photo of a dog on the beach"
+        let fullQuery = [49406] + (0..<75).map { 320 + $0 } + [49407]
+        let queryTime = try measure { _ = try model.encodeTexts(tokenIDs: [query]) }
+        let fullQueryTime = try measure { _ = try model.encodeTexts(tokenIDs: [fullQuery]) }
+
+        let flopsPerImage = Self.imageFLOPs(configuration)
+        let results: [(String, Double)] = [
+            ("images_per_second_batch_1", 1 / singleTime),
+            ("images_per_second_batch_\(batch)", Double(batch) / batchTime),
+            ("gflops_batch_1", flopsPerImage / singleTime / 1e9),
+            ("gflops_batch_\(batch)", flopsPerImage * Double(batch) / batchTime / 1e9),
+            ("text_query_10_tokens_ms", queryTime * 1000),
+            ("text_query_77_tokens_ms", fullQueryTime * 1000),
+        ]
+        if json {
+            var object: [String: Any] = ["blas_core": BLAS.coreName, "kernels": elementKernelInstructionSet, "threads": Parallel.processorCount]
+            for (key, value) in results { object[key] = (value * 100).rounded() / 100 }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("ViT-B/32, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName), element kernels \(elementKernelInstructionSet)")
+            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.2f", value)) }
+        }
+    }
+
+    /// Median seconds per call over repeated runs.
+    func measure(_ body: () throws -> Void) throws -> Double {
+        var times: [Double] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        } while Date() < deadline && times.count < 1000
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    static func imageFLOPs(_ configuration: CLIPConfiguration) -> Double {
+        let vision = configuration.vision, width = Double(vision.transformer.hiddenSize)
+        let sequence = Double(vision.sequenceLength), inner = Double(vision.transformer.intermediateSize)
+        let perLayer = 2 * sequence * (4 * width * width + 2 * width * inner) + 4 * sequence * sequence * width
+        let patch = 2 * Double(vision.patchCount) * width * Double(vision.channelCount * vision.patchSize * vision.patchSize)
+        return perLayer * Double(vision.transformer.layerCount) + patch
+    }
+}

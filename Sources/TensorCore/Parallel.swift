@@ -1,0 +1,34 @@
+import Dispatch
+import Foundation
+
+/// Work splitting for the element kernels. The machine has few cores, so chunks are large and the
+/// work is split only when each thread gets enough to amortise the dispatch.
+public enum Parallel {
+    public static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Calls `body(start, end)` on disjoint ranges covering 0..<count, possibly concurrently.
+    public static func forRanges(count: Int, minimumPerThread: Int, _ body: (Int, Int) -> Void) {
+        guard count > 0 else { return }
+        let threads = min(processorCount, max(1, count / max(1, minimumPerThread)))
+        if threads == 1 {
+            body(0, count)
+            return
+        }
+        let chunk = (count + threads - 1) / threads
+        // The ranges are disjoint, so the (non-Sendable) body never races with itself.
+        withoutActuallyEscaping(body) { escapable in
+            let shared = UncheckedSendable(value: escapable)
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                let start = thread * chunk
+                let end = min(count, start + chunk)
+                if start < end { shared.value(start, end) }
+            }
+        }
+    }
+}
+
+/// Wraps a value the caller guarantees is used without data races.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(value: Value) { self.value = value }
+}

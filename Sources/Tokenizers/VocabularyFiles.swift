@@ -1,0 +1,218 @@
+import Foundation
+
+/// Readers for the Hugging Face tokenizer layout: `vocab.json` (a flat `{"token": id}` object),
+/// `merges.txt` (one `left right` pair per line, optional `#version` header) and `tokenizer_config.json`.
+enum VocabularyFiles {
+    static func readData(_ url: URL) throws -> Data {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TokenizerError.fileNotFound(path: url.path)
+        }
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Parses `vocab.json` with a dedicated scanner: it only needs string keys and integer values, and
+    /// is several times faster than a general JSON decoder on the 49k-entry CLIP vocabulary.
+    static func readVocabulary(_ url: URL) throws -> [String: Int] {
+        let data = try readData(url)
+        do {
+            return try data.withUnsafeBytes { raw in
+                var scanner = FlatJSONObjectScanner(bytes: raw.bindMemory(to: UInt8.self))
+                return try scanner.parse()
+            }
+        } catch let failure as FlatJSONObjectScanner.Failure {
+            throw TokenizerError.malformedJSON(path: url.path, byteOffset: failure.offset, reason: failure.reason)
+        }
+    }
+
+    /// Pairs in rank order, with their 1-based line numbers for error messages.
+    static func readMerges(_ url: URL) throws -> [(left: Substring, right: Substring, line: Int)] {
+        let data = try readData(url)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError.unreadableFile(path: url.path, reason: "not valid UTF-8")
+        }
+        var merges: [(left: Substring, right: Substring, line: Int)] = []
+        merges.reserveCapacity(50_000)
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            if line.isEmpty || (lineNumber == 1 && line.hasPrefix("#version")) { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError.malformedMerges(
+                    path: url.path, line: lineNumber,
+                    reason: "expected two tokens separated by one space, found \(String(line).debugDescription)")
+            }
+            merges.append((parts[0], parts[1], lineNumber))
+        }
+        return merges
+    }
+
+    /// `model_max_length` from `tokenizer_config.json`, or nil when absent or a "no limit" placeholder.
+    static func readContextLength(_ url: URL) throws -> Int? {
+        let data = try readData(url)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw TokenizerError.malformedJSON(path: url.path, byteOffset: 0, reason: error.localizedDescription)
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw TokenizerError.invalidConfiguration(path: url.path, reason: "top level is not an object")
+        }
+        guard let value = dictionary["model_max_length"] else { return nil }
+        guard let number = value as? NSNumber, number.doubleValue >= 2 else {
+            throw TokenizerError.invalidConfiguration(
+                path: url.path, reason: "model_max_length must be a number ≥ 2, found \(value)")
+        }
+        // transformers writes 1e30 when a model has no limit; CLIP's own default then applies.
+        return number.doubleValue > 1_000_000 ? nil : number.intValue
+    }
+}
+
+/// Scanner for a JSON object whose values are all integers.
+struct FlatJSONObjectScanner {
+    struct Failure: Error {
+        let offset: Int
+        let reason: String
+    }
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    mutating func parse() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        result.reserveCapacity(bytes.count / 16)
+        skipWhitespace()
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+        } else {
+            while true {
+                skipWhitespace()
+                let key = try parseString()
+                skipWhitespace()
+                try expect(UInt8(ascii: ":"))
+                skipWhitespace()
+                result[key] = try parseInteger()
+                skipWhitespace()
+                guard let next = peek() else { throw Failure(offset: position, reason: "unexpected end of file") }
+                position += 1
+                if next == UInt8(ascii: "}") { break }
+                guard next == UInt8(ascii: ",") else {
+                    throw Failure(offset: position - 1, reason: "expected ',' or '}' between entries")
+                }
+            }
+        }
+        skipWhitespace()
+        guard position == bytes.count else { throw Failure(offset: position, reason: "trailing data after object") }
+        return result
+    }
+
+    private func peek() -> UInt8? {
+        position < bytes.count ? bytes[position] : nil
+    }
+
+    private mutating func skipWhitespace() {
+        while let byte = peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard peek() == byte else {
+            throw Failure(offset: position, reason: "expected '\(Character(Unicode.Scalar(byte)))'")
+        }
+        position += 1
+    }
+
+    private mutating func parseInteger() throws -> Int {
+        let start = position
+        var value = 0
+        while let byte = peek(), byte >= 0x30, byte <= 0x39 {
+            let (multiplied, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (added, overflow2) = multiplied.addingReportingOverflow(Int(byte - 0x30))
+            guard !overflow1, !overflow2 else { throw Failure(offset: start, reason: "token id too large") }
+            value = added
+            position += 1
+        }
+        guard position > start else { throw Failure(offset: start, reason: "expected a non-negative integer id") }
+        return value
+    }
+
+    private mutating func parseString() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = position
+        // Fast path: no escapes, the bytes are the UTF-8 of the key.
+        while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") { position += 1 }
+        guard let stop = peek() else { throw Failure(offset: start, reason: "unterminated string") }
+        if stop == UInt8(ascii: "\"") {
+            position += 1
+            return try decodeUTF8(start..<(position - 1), offset: start)
+        }
+        var utf8 = Array(bytes[start..<position])
+        while true {
+            guard let byte = peek() else { throw Failure(offset: start, reason: "unterminated string") }
+            position += 1
+            if byte == UInt8(ascii: "\"") { break }
+            if byte != UInt8(ascii: "\\") {
+                utf8.append(byte)
+                continue
+            }
+            guard let escaped = peek() else { throw Failure(offset: position, reason: "unterminated escape") }
+            position += 1
+            switch escaped {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
+            case UInt8(ascii: "b"): utf8.append(0x08)
+            case UInt8(ascii: "f"): utf8.append(0x0C)
+            case UInt8(ascii: "n"): utf8.append(0x0A)
+            case UInt8(ascii: "r"): utf8.append(0x0D)
+            case UInt8(ascii: "t"): utf8.append(0x09)
+            case UInt8(ascii: "u"): utf8.append(contentsOf: try parseUnicodeEscape())
+            default: throw Failure(offset: position - 1, reason: "invalid escape character")
+            }
+        }
+        guard let text = String(validating: utf8, as: UTF8.self) else {
+            throw Failure(offset: start, reason: "string is not valid UTF-8")
+        }
+        return text
+    }
+
+    private func decodeUTF8(_ range: Range<Int>, offset: Int) throws -> String {
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+            throw Failure(offset: offset, reason: "string is not valid UTF-8")
+        }
+        return text
+    }
+
+    /// `\uXXXX`, combining a surrogate pair into one scalar; returns its UTF-8 bytes.
+    private mutating func parseUnicodeEscape() throws -> [UInt8] {
+        let start = position
+        var value = try parseHexQuad()
+        if (0xD800...0xDBFF).contains(value) {
+            guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
+            else { throw Failure(offset: start, reason: "unpaired surrogate escape") }
+            position += 2
+            let low = try parseHexQuad()
+            guard (0xDC00...0xDFFF).contains(low) else { throw Failure(offset: start, reason: "invalid surrogate pair") }
+            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let scalar = Unicode.Scalar(value) else { throw Failure(offset: start, reason: "invalid code point") }
+        return Array(String(Character(scalar)).utf8)
+    }
+
+    private mutating func parseHexQuad() throws -> UInt32 {
+        guard position + 4 <= bytes.count,
+              let value = UInt32(String(decoding: bytes[position..<(position + 4)], as: UTF8.self), radix: 16)
+        else { throw Failure(offset: position, reason: "expected four hex digits after \\u") }
+        position += 4
+        return value
+    }
+}

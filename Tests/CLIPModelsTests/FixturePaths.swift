@@ -1,0 +1,29 @@
+import Foundation
+
+enum FixturePaths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+    static let models = root.appendingPathComponent("models")
+    static let photos = root.appendingPathComponent("photos")
+    static let configs = root.appendingPathComponent("configs")
+
+    static var modelNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: models.path)) ?? []).filter {
+            FileManager.default.fileExists(atPath: models.appendingPathComponent($0).appendingPathComponent("expected.json").path)
+        }.sorted()
+    }
+
+    static func expected(_ model: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: models.appendingPathComponent(model).appendingPathComponent("expected.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+}
+
+func floats(_ value: Any?) -> [Float] {
+    ((value as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }
+}
+
+func maximumDifference(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}

@@ -1,0 +1,81 @@
+import CLIPModels
+import Foundation
+import ImageCodecs
+import TensorCore
+import XCTest
+
+/// Embeddings against transformers' CLIPModel on the random-weight fixtures that
+/// scripts/fixtures/make_model_fixtures.py wrote (see Tests/Fixtures/MANIFEST.md).
+final class ReferenceParityTests: XCTestCase {
+    static let textTolerance: Float = 1e-4
+    static let imageTolerance: Float = 1e-3
+
+    func testThereAreSeveralFixtureModels() {
+        XCTAssertGreaterThanOrEqual(FixturePaths.modelNames.count, 3, "fixture models missing under \(FixturePaths.models.path)")
+    }
+
+    func testTokenIDsAndTextEmbeddingsMatchTransformers() throws {
+        for name in FixturePaths.modelNames {
+            let embedder = try CLIPEmbedder.load(directory: FixturePaths.models.appendingPathComponent(name))
+            let expected = try FixturePaths.expected(name)
+            let texts = try XCTUnwrap(expected["texts"] as? [[String: Any]])
+            XCTAssertGreaterThan(texts.count, 5)
+            let strings = texts.compactMap { $0["text"] as? String }
+            let vectors = try embedder.embed(texts: strings)
+            let raw = try embedder.model.encodeTexts(tokenIDs: strings.map(embedder.tokenize))
+            for (index, entry) in texts.enumerated() {
+                let text = strings[index]
+                let ids = ((entry["input_ids"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.intValue }
+                XCTAssertEqual(embedder.tokenize(text), ids, "\(name): token ids of \(text.debugDescription)")
+                let normalizedDifference = maximumDifference(vectors[index], floats(entry["text_embeds_normalized"]))
+                XCTAssertLessThanOrEqual(normalizedDifference, Self.textTolerance, "\(name): normalised embedding of \(text.debugDescription)")
+                let rawDifference = maximumDifference(raw.row(index), floats(entry["text_embeds"]))
+                XCTAssertLessThanOrEqual(rawDifference, Self.textTolerance * 10, "\(name): raw embedding of \(text.debugDescription)")
+            }
+        }
+    }
+
+    func testImageEmbeddingsMatchTransformers() throws {
+        for name in FixturePaths.modelNames {
+            let embedder = try CLIPEmbedder.load(directory: FixturePaths.models.appendingPathComponent(name))
+            let expected = try FixturePaths.expected(name)
+            let images = try XCTUnwrap(expected["images"] as? [[String: Any]])
+            XCTAssertGreaterThan(images.count, 5)
+            let urls = images.compactMap { $0["file"] as? String }.map { FixturePaths.photos.appendingPathComponent($0) }
+            let results = embedder.embed(imageFiles: urls)
+            for (index, entry) in images.enumerated() {
+                let file = urls[index].lastPathComponent
+                let decoded = try ImageDecoder.decode(fileAt: urls[index])
+                let pixels = embedder.preprocessor.pixelValues(for: decoded)
+                let reference = try XCTUnwrap(entry["pixel_values"] as? [String: Any])
+                XCTAssertLessThanOrEqual(maximumDifference(Array(pixels.prefix(16)), floats(reference["first16"])), 1e-5, "\(name): pixels of \(file)")
+                let sum = pixels.reduce(0.0) { $0 + Double($1) }
+                XCTAssertEqual(sum, (reference["sum"] as? NSNumber)?.doubleValue ?? .nan, accuracy: 1e-2, "\(name): pixel sum of \(file)")
+                let vector = try results[index].get()
+                let difference = maximumDifference(vector, floats(entry["image_embeds_normalized"]))
+                XCTAssertLessThanOrEqual(difference, Self.imageTolerance, "\(name): image embedding of \(file)")
+            }
+        }
+    }
+
+    func testLogitsMatchTransformers() throws {
+        for name in FixturePaths.modelNames {
+            let embedder = try CLIPEmbedder.load(directory: FixturePaths.models.appendingPathComponent(name))
+            let expected = try FixturePaths.expected(name)
+            let scale = try XCTUnwrap((expected["logit_scale_exp"] as? NSNumber)?.floatValue)
+            XCTAssertEqual(embedder.model.logitScale, scale, accuracy: scale * 1e-6)
+            let texts = (expected["texts"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+            let files = (expected["images"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+            let rows = (expected["logits_per_image"] as? [[Any]] ?? []).map(floats)
+            XCTAssertEqual(rows.count, files.count)
+            let textVectors = try embedder.embed(texts: texts)
+            let imageVectors = try embedder.embed(imageFiles: files.map { FixturePaths.photos.appendingPathComponent($0) }).map { try $0.get() }
+            for (imageIndex, row) in rows.enumerated() {
+                for (textIndex, logit) in row.enumerated() {
+                    let cosine = zip(imageVectors[imageIndex], textVectors[textIndex]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                    XCTAssertEqual(cosine * embedder.model.logitScale, logit, accuracy: 2e-3 * scale, "\(name): logit image \(imageIndex) text \(textIndex)")
+                }
+            }
+        }
+    }
+}
