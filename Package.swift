@@ -1,7 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point one way: C shims → TensorCore → ImageCodecs/Tokenizers → CLIPModels → CLI.
+// Layers point one way:
+//   C shims (COpenBLAS, CTensorKernels, CImageCodecs)
+//   → TensorCore → ImageCodecs / Tokenizers → CLIPModels → Training
+//   → Catalog / VectorIndex / ModelStore → SearchCore → Server → ClipSearchCLI (`clip-search`).
 let optimizedC: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
 
 let package = Package(
@@ -12,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C shims
@@ -32,16 +36,32 @@ let package = Package(
         .target(name: "Tokenizers"),
         // Layers and models
         .target(name: "CLIPModels", dependencies: ["TensorCore", "ImageCodecs", "Tokenizers"]),
+        // Training
+        .target(name: "Training", dependencies: ["TensorCore", "CLIPModels", "ImageCodecs"]),
+        // Catalog, vector index, model store
+        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "VectorIndex", dependencies: ["TensorCore"]),
+        .target(name: "ModelStore", dependencies: []),
+        // Search core: indexer, searcher, queries
+        .target(name: "SearchCore", dependencies: ["CLIPModels", "Catalog", "VectorIndex", "ModelStore", "ImageCodecs"]),
         // Command-line tool
         .executableTarget(
             name: "ClipSearchCLI",
-            dependencies: ["CLIPModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "CLIPModels", "SearchCore", "Training", "ModelStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Tests
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"], resources: []),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "CLIPModelsTests", dependencies: ["CLIPModels"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
+        .testTarget(name: "SearchCoreTests", dependencies: ["SearchCore"]),
         .testTarget(name: "ClipSearchCLITests", dependencies: []),
     ]
 )

@@ -52,12 +52,13 @@ public struct CLIPConfiguration: Sendable, Equatable {
         self.modelType = modelType
     }
 
-    /// OpenAI's ViT-B/32 (`openai/clip-vit-base-patch32`), used for benchmarks.
+    /// OpenAI's ViT-B/32 exactly as `openai/clip-vit-base-patch32` configures it (eos_token_id 2: argmax pooling).
+    /// Used for benchmarks.
     public static let vitBase32 = CLIPConfiguration(
         text: TextTowerConfiguration(
             transformer: TransformerConfiguration(hiddenSize: 512, intermediateSize: 2048, layerCount: 12, headCount: 8,
                                                   activation: .quickGELU, layerNormEpsilon: 1e-5),
-            vocabularySize: 49408, maximumPositions: 77, endTokenID: 49407),
+            vocabularySize: 49408, maximumPositions: 77, endTokenID: 2),
         vision: VisionTowerConfiguration(
             transformer: TransformerConfiguration(hiddenSize: 768, intermediateSize: 3072, layerCount: 12, headCount: 12,
                                                   activation: .quickGELU, layerNormEpsilon: 1e-5),

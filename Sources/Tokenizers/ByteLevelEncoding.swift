@@ -22,6 +22,26 @@ public enum ByteLevelEncoding {
         return table
     }()
 
+    /// `byteForScalar` as a flat table indexed by scalar value (all symbols are below U+0144), -1 elsewhere.
+    static let byteForScalarValue: [Int16] = {
+        var table = [Int16](repeating: -1, count: 0x200)
+        for (byte, scalar) in scalarForByte.enumerated() { table[Int(scalar.value)] = Int16(byte) }
+        return table
+    }()
+
+    /// Raw bytes of a run of symbol characters; characters that are not byte symbols are skipped.
+    static func bytes(fromSymbolUTF8 utf8: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(utf8.count)
+        for scalar in String(decoding: utf8, as: UTF8.self).unicodeScalars {
+            let value = Int(scalar.value)
+            if value < byteForScalarValue.count, byteForScalarValue[value] >= 0 {
+                output.append(UInt8(byteForScalarValue[value]))
+            }
+        }
+        return output
+    }
+
     /// The vocabulary symbol for one byte, optionally with the end-of-word marker.
     public static func symbol(forByte byte: UInt8, endOfWord: Bool = false) -> String {
         var text = String(Character(scalarForByte[Int(byte)]))

@@ -15,7 +15,8 @@ public final class CLIPTokenizer: Sendable {
     private let normalizer = TextNormalizer()
     private let preTokenizer = PreTokenizer()
     private let bytePairEncoder: BytePairEncoder
-    private let tokensByID: [String?]
+    /// Raw bytes each id stands for (its byte-level symbols mapped back), for `decode`.
+    private let bytesByID: [[UInt8]?]
     private static let startScalars = Array(PreTokenizer.startOfTextToken.unicodeScalars)
     private static let endScalars = Array(PreTokenizer.endOfTextToken.unicodeScalars)
 
@@ -41,14 +42,15 @@ public final class CLIPTokenizer: Sendable {
         }
         let vocabulary = try VocabularyFiles.readVocabulary(vocabularyFile)
         let vocabularyPath = vocabularyFile.path
-        guard let largestID = vocabulary.values.max(), largestID < Int(Int32.max) else {
+        // Ids index dense tables, so a stray huge id must not trigger a giant allocation.
+        guard let largestID = vocabulary.values.max(), largestID < 8 * vocabulary.count + 1024 else {
             throw TokenizerError.invalidConfiguration(
-                path: vocabularyPath, reason: "vocabulary is empty or has ids beyond 2^31")
+                path: vocabularyPath, reason: "vocabulary is empty or its ids are far from dense (0..<count)")
         }
 
         func byteID(_ byte: UInt8, endOfWord: Bool) throws -> Int32 {
             let symbol = ByteLevelEncoding.symbol(forByte: byte, endOfWord: endOfWord)
-            guard let id = vocabulary[symbol] else {
+            guard let id = vocabulary[Array(symbol.utf8)] else {
                 let role = endOfWord ? "end-of-word symbol" : "symbol"
                 throw TokenizerError.missingToken(
                     path: vocabularyPath, token: symbol,
@@ -58,10 +60,10 @@ public final class CLIPTokenizer: Sendable {
         }
         let byteIDs = try (0...255).map { try byteID(UInt8($0), endOfWord: false) }
         let endOfWordByteIDs = try (0...255).map { try byteID(UInt8($0), endOfWord: true) }
-        guard let startID = vocabulary[PreTokenizer.startOfTextToken] else {
+        guard let startID = vocabulary[Array(PreTokenizer.startOfTextToken.utf8)] else {
             throw TokenizerError.missingSpecialToken(path: vocabularyPath, token: PreTokenizer.startOfTextToken)
         }
-        guard let endID = vocabulary[PreTokenizer.endOfTextToken] else {
+        guard let endID = vocabulary[Array(PreTokenizer.endOfTextToken.utf8)] else {
             throw TokenizerError.missingSpecialToken(path: vocabularyPath, token: PreTokenizer.endOfTextToken)
         }
 
@@ -69,20 +71,21 @@ public final class CLIPTokenizer: Sendable {
         var merges: [(Int32, Int32, Int32)] = []
         merges.reserveCapacity(mergeLines.count)
         for merge in mergeLines {
-            func id(_ token: String) throws -> Int32 {
+            func id(_ token: [UInt8]) throws -> Int32 {
                 guard let id = vocabulary[token] else {
-                    throw TokenizerError.unknownMergeToken(path: mergesFile.path, line: merge.line, token: token)
+                    throw TokenizerError.unknownMergeToken(
+                        path: mergesFile.path, line: merge.line, token: String(decoding: token, as: UTF8.self))
                 }
                 return Int32(id)
             }
-            let left = String(merge.left)
-            let right = String(merge.right)
-            merges.append((try id(left), try id(right), try id(left + right)))
+            merges.append((try id(merge.left), try id(merge.right), try id(merge.left + merge.right)))
         }
 
-        var tokensByID = [String?](repeating: nil, count: largestID + 1)
-        for (token, id) in vocabulary { tokensByID[id] = token }
-        self.tokensByID = tokensByID
+        var bytesByID = [[UInt8]?](repeating: nil, count: largestID + 1)
+        for (token, id) in vocabulary {
+            bytesByID[id] = ByteLevelEncoding.bytes(fromSymbolUTF8: token)
+        }
+        self.bytesByID = bytesByID
         self.bytePairEncoder = BytePairEncoder(byteIDs: byteIDs, endOfWordByteIDs: endOfWordByteIDs, merges: merges)
         self.contextLength = contextLength
         self.startTokenID = startID
@@ -127,12 +130,26 @@ public final class CLIPTokenizer: Sendable {
     public func decode(_ ids: [Int]) -> String {
         var bytes: [UInt8] = []
         for id in ids {
-            guard id >= 0, id < tokensByID.count, let token = tokensByID[id] else { continue }
-            for scalar in token.unicodeScalars {
-                if let byte = ByteLevelEncoding.byteForScalar[scalar] { bytes.append(byte) }
+            guard id >= 0, id < bytesByID.count, let tokenBytes = bytesByID[id] else { continue }
+            bytes.append(contentsOf: tokenBytes)
+        }
+        // Replacing the ASCII marker in the bytes equals Python's replace after decoding (invalid UTF-8 never
+        // swallows ASCII bytes), and avoids String's grapheme-based matching, which misses `</w>` when a
+        // combining mark follows it.
+        let marker = Array(BytePairEncoder.endOfWordSuffix.utf8)
+        var cleaned: [UInt8] = []
+        cleaned.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == marker[0], index + marker.count <= bytes.count,
+               bytes[index..<(index + marker.count)].elementsEqual(marker) {
+                cleaned.append(UInt8(ascii: " "))
+                index += marker.count
+            } else {
+                cleaned.append(bytes[index])
+                index += 1
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
-            .replacingOccurrences(of: BytePairEncoder.endOfWordSuffix, with: " ")
+        return String(decoding: cleaned, as: UTF8.self)
     }
 }

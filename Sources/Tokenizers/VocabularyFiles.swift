@@ -15,8 +15,9 @@ enum VocabularyFiles {
     }
 
     /// Parses `vocab.json` with a dedicated scanner: it only needs string keys and integer values, and
-    /// is several times faster than a general JSON decoder on the 49k-entry CLIP vocabulary.
-    static func readVocabulary(_ url: URL) throws -> [String: Int] {
+    /// is several times faster than a general JSON decoder on the 49k-entry CLIP vocabulary. Keys are
+    /// kept as UTF-8 bytes: hashing bytes avoids String's Unicode-aware hashing of non-ASCII symbols.
+    static func readVocabulary(_ url: URL) throws -> [[UInt8]: Int] {
         let data = try readData(url)
         do {
             return try data.withUnsafeBytes { raw in
@@ -28,26 +29,41 @@ enum VocabularyFiles {
         }
     }
 
-    /// Pairs in rank order, with their 1-based line numbers for error messages.
-    static func readMerges(_ url: URL) throws -> [(left: Substring, right: Substring, line: Int)] {
+    struct MergeLine {
+        let left: [UInt8]
+        let right: [UInt8]
+        let line: Int
+    }
+
+    /// Pairs in rank order (UTF-8 bytes), with their 1-based line numbers for error messages.
+    static func readMerges(_ url: URL) throws -> [MergeLine] {
         let data = try readData(url)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw TokenizerError.unreadableFile(path: url.path, reason: "not valid UTF-8")
-        }
-        var merges: [(left: Substring, right: Substring, line: Int)] = []
+        var merges: [MergeLine] = []
         merges.reserveCapacity(50_000)
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.isEmpty || (lineNumber == 1 && line.hasPrefix("#version")) { continue }
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError.malformedMerges(
-                    path: url.path, line: lineNumber,
-                    reason: "expected two tokens separated by one space, found \(String(line).debugDescription)")
+        let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " "), carriageReturn = UInt8(ascii: "\r")
+        let header = Array("#version".utf8)
+        try data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var lineStart = 0
+            var lineNumber = 0
+            while lineStart < bytes.count {
+                lineNumber += 1
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != newline { lineEnd += 1 }
+                let next = lineEnd + 1
+                if lineEnd > lineStart, bytes[lineEnd - 1] == carriageReturn { lineEnd -= 1 }
+                let line = bytes[lineStart..<lineEnd]
+                lineStart = next
+                if line.isEmpty || (lineNumber == 1 && line.starts(with: header)) { continue }
+                let parts = line.split(separator: space, omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    let shown = String(decoding: line, as: UTF8.self).debugDescription
+                    throw TokenizerError.malformedMerges(
+                        path: url.path, line: lineNumber,
+                        reason: "expected two tokens separated by one space, found \(shown)")
+                }
+                merges.append(MergeLine(left: Array(parts[0]), right: Array(parts[1]), line: lineNumber))
             }
-            merges.append((parts[0], parts[1], lineNumber))
         }
         return merges
     }
@@ -88,8 +104,8 @@ struct FlatJSONObjectScanner {
         self.bytes = bytes
     }
 
-    mutating func parse() throws -> [String: Int] {
-        var result: [String: Int] = [:]
+    mutating func parse() throws -> [[UInt8]: Int] {
+        var result: [[UInt8]: Int] = [:]
         result.reserveCapacity(bytes.count / 16)
         skipWhitespace()
         try expect(UInt8(ascii: "{"))
@@ -147,7 +163,7 @@ struct FlatJSONObjectScanner {
         return value
     }
 
-    private mutating func parseString() throws -> String {
+    private mutating func parseString() throws -> [UInt8] {
         try expect(UInt8(ascii: "\""))
         let start = position
         // Fast path: no escapes, the bytes are the UTF-8 of the key.
@@ -155,7 +171,7 @@ struct FlatJSONObjectScanner {
         guard let stop = peek() else { throw Failure(offset: start, reason: "unterminated string") }
         if stop == UInt8(ascii: "\"") {
             position += 1
-            return try decodeUTF8(start..<(position - 1), offset: start)
+            return try validatedUTF8(Array(bytes[start..<(position - 1)]), offset: start)
         }
         var utf8 = Array(bytes[start..<position])
         while true {
@@ -179,17 +195,21 @@ struct FlatJSONObjectScanner {
             default: throw Failure(offset: position - 1, reason: "invalid escape character")
             }
         }
-        guard let text = String(validating: utf8, as: UTF8.self) else {
-            throw Failure(offset: start, reason: "string is not valid UTF-8")
-        }
-        return text
+        return try validatedUTF8(utf8, offset: start)
     }
 
-    private func decodeUTF8(_ range: Range<Int>, offset: Int) throws -> String {
-        guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
-            throw Failure(offset: offset, reason: "string is not valid UTF-8")
+    private func validatedUTF8(_ utf8: [UInt8], offset: Int) throws -> [UInt8] {
+        // ASCII needs no decoding check; anything else must be well-formed UTF-8.
+        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8 }
+        var iterator = utf8.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return utf8
+            case .error: throw Failure(offset: offset, reason: "string is not valid UTF-8")
+            }
         }
-        return text
     }
 
     /// `\uXXXX`, combining a surrogate pair into one scalar; returns its UTF-8 bytes.

@@ -69,5 +69,10 @@ final class DecodeParityTests: XCTestCase {
         XCTAssertEqual(raw.width, 160)
         XCTAssertEqual(raw.height, 107)
         XCTAssertEqual(raw.pixels.count, 160 * 107 * 3)
+        let scaled = try ImageDecoder.decode(fileAt: Fixtures.photos.appendingPathComponent("chelsea-exif6.jpg"),
+                                             jpegScaleDenominator: 2)
+        XCTAssertEqual(scaled.width, 75)  // orientation still applied: stored 50x75
+        XCTAssertEqual(scaled.height, 50)
+        XCTAssertThrowsError(try ImageDecoder.decode(data: data, name: "rocket", jpegScaleDenominator: 3))
     }
 }

@@ -239,7 +239,8 @@ def main() -> None:
     export_vision_onnx(model, onnx_path)
     image_size = model.config.vision_config.image_size
     session = onnx_session(onnx_path, arguments.threads)
-    probe = np.random.default_rng(1).standard_normal((2, 3, image_size, image_size), dtype=np.float32)
+    # Batch 3 differs from the export example's batch 2, so this also proves the batch axis is dynamic.
+    probe = np.random.default_rng(1).standard_normal((3, 3, image_size, image_size), dtype=np.float32)
     with torch.inference_mode():
         reference = model.get_image_features(pixel_values=torch.from_numpy(probe)).numpy()
     results["onnx_max_abs_diff_vs_torch"] = float(np.abs(session.run(None, {"pixel_values": probe})[0]

@@ -1,0 +1,2 @@
+/// The SQLite media catalog.
+enum CatalogModule {}

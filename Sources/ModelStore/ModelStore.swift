@@ -1,0 +1,2 @@
+/// Model download and cache.
+enum ModelStoreModule {}

@@ -1,0 +1,2 @@
+/// Indexer, searcher, queries.
+enum SearchCoreModule {}

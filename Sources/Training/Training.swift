@@ -1,0 +1,2 @@
+/// Contrastive training of CLIP models (issue 5).
+enum TrainingModule {}

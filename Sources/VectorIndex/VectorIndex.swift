@@ -1,0 +1,2 @@
+/// Exact nearest-neighbour search over embedding matrices.
+enum VectorIndexModule {}
