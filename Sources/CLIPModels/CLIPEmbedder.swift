@@ -6,13 +6,13 @@ import Tokenizers
 
 /// A loaded model with its tokenizer and image preprocessor: texts and images in, unit vectors out.
 public final class CLIPEmbedder: Sendable {
-    public let model: CLIPModel
-    public let tokenizer: CLIPTokenizer
+    public let model: any EmbeddingModel
+    public let tokenizer: any TextTokenizing
     public let preprocessor: CLIPImagePreprocessor
     /// Images per forward pass: large enough for GEMM efficiency, small enough to bound memory.
     public let imageBatchSize: Int
 
-    public init(model: CLIPModel, tokenizer: CLIPTokenizer, preprocessor: CLIPImagePreprocessor, imageBatchSize: Int = 32) {
+    public init(model: any EmbeddingModel, tokenizer: any TextTokenizing, preprocessor: CLIPImagePreprocessor, imageBatchSize: Int = 32) {
         self.model = model
         self.tokenizer = tokenizer
         self.preprocessor = preprocessor
@@ -22,14 +22,9 @@ public final class CLIPEmbedder: Sendable {
     /// Loads a Hugging Face layout folder: config.json, model.safetensors, vocab.json, merges.txt and
     /// optionally preprocessor_config.json (CLIP's defaults at the model's image size otherwise).
     public static func load(directory: URL) throws -> CLIPEmbedder {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError.fileMissing(path: directory.path)
-        }
-        let model = try CLIPModel.load(directory: directory)
-        let tokenizer = try ModelFolder.tokenizer(directory: directory)
+        let (model, tokenizer) = try ModelFamilyLoader.load(directory: directory)
         let preprocessorURL = directory.appendingPathComponent("preprocessor_config.json")
-        let size = model.configuration.vision.imageSize
+        let size = model.imageSize
         var preprocessor = CLIPImagePreprocessor(shortestEdge: size, cropHeight: size, cropWidth: size)
         if FileManager.default.fileExists(atPath: preprocessorURL.path) {
             do { preprocessor = try CLIPImagePreprocessor(preprocessorConfig: preprocessorURL) } catch {
@@ -44,14 +39,11 @@ public final class CLIPEmbedder: Sendable {
         return CLIPEmbedder(model: model, tokenizer: tokenizer, preprocessor: preprocessor)
     }
 
-    public var dimension: Int { model.configuration.projectionDimension }
+    public var dimension: Int { model.projectionDimension }
 
-    /// Token ids for a text: start and end tokens, truncated to the model's positions.
+    /// Token ids for a text, framed and truncated by the tokenizer to the model's context.
     public func tokenize(_ text: String) -> [Int] {
-        let ids = tokenizer.encode(text)
-        let limit = model.configuration.text.maximumPositions
-        guard ids.count > limit else { return ids }
-        return Array(ids.prefix(limit - 1)) + [tokenizer.endTokenID]
+        tokenizer.encode(text)
     }
 
     /// L2-normalised text embeddings, one per text, in order.
@@ -69,7 +61,7 @@ public final class CLIPEmbedder: Sendable {
 
     /// Preprocessed pixels [count, 3, size, size] for decoded images.
     public func pixelValues(for images: [RGBImage]) -> Tensor {
-        let size = model.configuration.vision.imageSize
+        let size = model.imageSize
         let plane = 3 * size * size
         let tensor = Tensor(uninitializedShape: [images.count, 3, size, size])
         let destination = tensor.pointer
@@ -103,7 +95,7 @@ public final class CLIPEmbedder: Sendable {
     public func embed(imageFiles urls: [URL], limits: DecodeLimits = .default) -> [Result<[Float], Error>] {
         guard !urls.isEmpty else { return [] }
         let batches = stride(from: 0, to: urls.count, by: imageBatchSize).map { Array(urls[$0..<min(urls.count, $0 + imageBatchSize)]) }
-        let size = model.configuration.vision.imageSize
+        let size = model.imageSize
         let plane = 3 * size * size
 
         func prepare(_ batch: [URL]) -> (Tensor, [Result<Int, Error>]) {
