@@ -41,4 +41,24 @@ const char *cs_kernel_isa(void);
 #ifdef __cplusplus
 }
 #endif
+// Backward kernels (backward_kernels.c), used by training.
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// LayerNorm backward over `rows` rows: dx = ∂L/∂x (skipped when NULL); dgamma, dbeta accumulate (+=) when not NULL.
+void cs_layer_norm_backward(const float *x, const float *dy, const float *gamma, float *dx, float *dgamma,
+                            float *dbeta, long rows, long dim, float eps);
+/// grad *= activation'(pre), in place. kind: 0 quick_gelu, 1 gelu (erf), 2 gelu (tanh), 3 relu.
+void cs_activation_backward(int kind, const float *pre, float *grad, long count);
+/// One attention head's backward (layout as cs_attention_head): writes dq, dk, dv (rows `ld_input`
+/// apart, overwritten) from dout. `probabilities` and `dscores` hold at least seq floats each.
+void cs_attention_head_backward(const float *q, const float *k, const float *v, long ld_input, const float *dout,
+                                long ld_output, float *dq, float *dk, float *dv, long seq, long valid_length,
+                                long head_dim, float scale, int causal, float *probabilities, float *dscores);
+/// sums[i] += Σ_r x[r, i].
+void cs_column_sums(const float *x, long rows, long dim, float *sums);
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -1,2 +1,0 @@
-/// Model download and cache.
-enum ModelStoreModule {}

@@ -1,2 +1,0 @@
-/// Indexer, searcher, queries.
-enum SearchCoreModule {}

@@ -1,2 +1,0 @@
-/// Exact nearest-neighbour search over embedding matrices.
-enum VectorIndexModule {}
