@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "SearchCoreTests", dependencies: ["SearchCore"]),
-        .testTarget(name: "ClipSearchCLITests", dependencies: []),
+        .testTarget(name: "ClipSearchCLITests", dependencies: ["Catalog"]),
     ]
 )

@@ -22,11 +22,15 @@ public final class CLIPEmbedder: Sendable {
     /// Loads a Hugging Face layout folder: config.json, model.safetensors, vocab.json, merges.txt and
     /// optionally preprocessor_config.json (CLIP's defaults at the model's image size otherwise).
     public static func load(directory: URL) throws -> CLIPEmbedder {
-        let (model, tokenizer) = try ModelFamilyLoader.load(directory: directory)
+        let family = try ModelFamilyLoader.family(of: directory)
+        let model = try family.loadModel(directory)
+        let tokenizer = try family.loadTokenizer(directory)
         let preprocessorURL = directory.appendingPathComponent("preprocessor_config.json")
         let size = model.imageSize
         var preprocessor = CLIPImagePreprocessor(shortestEdge: size, cropHeight: size, cropWidth: size)
-        if FileManager.default.fileExists(atPath: preprocessorURL.path) {
+        if let loadPreprocessor = family.loadPreprocessor {
+            preprocessor = try loadPreprocessor(directory)
+        } else if FileManager.default.fileExists(atPath: preprocessorURL.path) {
             do { preprocessor = try CLIPImagePreprocessor(preprocessorConfig: preprocessorURL) } catch {
                 throw ModelError.backend("\(error)")
             }
@@ -92,7 +96,8 @@ public final class CLIPEmbedder: Sendable {
 
     /// Decodes, preprocesses and embeds image files. Decoding the next batch overlaps encoding of the
     /// current one; a file that fails to decode yields its error and the others go on.
-    public func embed(imageFiles urls: [URL], limits: DecodeLimits = .default) -> [Result<[Float], Error>] {
+    /// `scaledJPEGDecoding` lets libjpeg shrink large JPEGs while decoding (see `ImageDecoder.decode(…minimumShortSide:)`).
+    public func embed(imageFiles urls: [URL], limits: DecodeLimits = .default, scaledJPEGDecoding: Bool = false) -> [Result<[Float], Error>] {
         guard !urls.isEmpty else { return [] }
         let batches = stride(from: 0, to: urls.count, by: imageBatchSize).map { Array(urls[$0..<min(urls.count, $0 + imageBatchSize)]) }
         let size = model.imageSize
@@ -106,7 +111,9 @@ public final class CLIPEmbedder: Sendable {
                 Parallel.forRanges(count: batch.count, minimumPerThread: 1) { start, end in
                     for index in start..<end {
                         do {
-                            let image = try ImageDecoder.decode(fileAt: batch[index], limits: limits)
+                            let image = scaledJPEGDecoding
+                                ? try ImageDecoder.decode(fileAt: batch[index], limits: limits, minimumShortSide: preprocessor.shortestEdge)
+                                : try ImageDecoder.decode(fileAt: batch[index], limits: limits)
                             let values = preprocessor.pixelValues(for: image)
                             values.withUnsafeBufferPointer { (destination + index * plane).update(from: $0.baseAddress!, count: plane) }
                             slots[index] = .success(index)

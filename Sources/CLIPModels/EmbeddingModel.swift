@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 import TensorCore
 import Tokenizers
 
@@ -35,50 +36,68 @@ extension CLIPModel: EmbeddingModel {
     public var maximumTextPositions: Int { configuration.text.maximumPositions }
 }
 
-/// A loader for one checkpoint family: says whether a folder is its layout and loads it.
+/// A loader for one checkpoint family: says whether a folder is its layout and loads its parts.
 public struct ModelFamilyLoader: Sendable {
     public let name: String
     public let recognizes: @Sendable (URL) -> Bool
-    public let load: @Sendable (URL) throws -> (any EmbeddingModel, any TextTokenizing)
+    public let loadModel: @Sendable (URL) throws -> any EmbeddingModel
+    /// The tokenizer alone, without reading the weights (what `clip-search tokenize` needs).
+    public let loadTokenizer: @Sendable (URL) throws -> any TextTokenizing
+    /// The family's own image preprocessing; nil reads preprocessor_config.json (CLIP defaults if absent).
+    public let loadPreprocessor: (@Sendable (URL) throws -> CLIPImagePreprocessor)?
 
     public init(name: String, recognizes: @escaping @Sendable (URL) -> Bool,
-                load: @escaping @Sendable (URL) throws -> (any EmbeddingModel, any TextTokenizing)) {
+                loadModel: @escaping @Sendable (URL) throws -> any EmbeddingModel,
+                loadTokenizer: @escaping @Sendable (URL) throws -> any TextTokenizing,
+                loadPreprocessor: (@Sendable (URL) throws -> CLIPImagePreprocessor)? = nil) {
         self.name = name
         self.recognizes = recognizes
-        self.load = load
+        self.loadModel = loadModel
+        self.loadTokenizer = loadTokenizer
+        self.loadPreprocessor = loadPreprocessor
     }
 
     /// Hugging Face `CLIPModel` layout: config.json (model_type "clip" or absent) + model.safetensors.
     public static let huggingFaceCLIP = ModelFamilyLoader(
         name: "clip",
         recognizes: { directory in
-            let config = directory.appendingPathComponent("config.json")
-            guard let data = try? Data(contentsOf: config),
-                  let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return false }
-            let type = json["model_type"] as? String
-            return type == nil || type == "clip"
+            guard let type = modelType(directory) else { return false }
+            return type.isEmpty || type == "clip"
         },
-        load: { directory in
-            (try CLIPModel.load(directory: directory), try ModelFolder.tokenizer(directory: directory))
-        })
+        loadModel: { try CLIPModel.load(directory: $0) },
+        loadTokenizer: { try ModelFolder.tokenizer(directory: $0) })
 
-    /// Families tried in order; the first that recognises a folder loads it. Families added by other
-    /// modules of this package are listed here.
-    public static let all: [ModelFamilyLoader] = [huggingFaceCLIP]
+    /// config.json's model_type ("" when absent), or nil when there is no readable config.json.
+    public static func modelType(_ directory: URL) -> String? {
+        let config = directory.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: config),
+              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return json["model_type"] as? String ?? ""
+    }
 
-    public static func load(directory: URL) throws -> (any EmbeddingModel, any TextTokenizing) {
+    /// Families tried in order; the first that recognises a folder loads it.
+    public static let all: [ModelFamilyLoader] = [openCLIP, chineseCLIP, huggingFaceCLIP]
+
+    /// The family of a model folder, or an error naming what is missing.
+    public static func family(of directory: URL) throws -> ModelFamilyLoader {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelError.fileMissing(path: directory.path)
         }
-        guard let family = all.first(where: { $0.recognizes(directory) }) else {
-            if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
-                throw ModelError.fileMissing(path: directory.appendingPathComponent("config.json").path)
-            }
-            throw ModelError.invalidConfiguration(
-                path: directory.appendingPathComponent("config.json").path, key: "model_type",
-                reason: "not a checkpoint family ClipSearch knows (\(all.map(\.name).joined(separator: ", ")))")
-        }
-        return try family.load(directory)
+        if let family = all.first(where: { $0.recognizes(directory) }) { return family }
+        let config = directory.appendingPathComponent("config.json")
+        if !FileManager.default.fileExists(atPath: config.path) { throw ModelError.fileMissing(path: config.path) }
+        throw ModelError.invalidConfiguration(
+            path: config.path, key: "model_type",
+            reason: "not a checkpoint family ClipSearch knows (\(all.map(\.name).joined(separator: ", ")))")
+    }
+
+    public static func load(directory: URL) throws -> (any EmbeddingModel, any TextTokenizing) {
+        let family = try family(of: directory)
+        return (try family.loadModel(directory), try family.loadTokenizer(directory))
+    }
+
+    public static func tokenizer(directory: URL) throws -> any TextTokenizing {
+        try family(of: directory).loadTokenizer(directory)
     }
 }

@@ -23,7 +23,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .unsupportedActivation(let path, let name):
             let known = Activation.allCases.map(\.rawValue).joined(separator: ", ")
             return "\(path): unsupported activation '\(name)' (supported: \(known))"
-        case .malformedCheckpoint(let path, let reason): return "\(path): malformed safetensors file: \(reason)"
+        case .malformedCheckpoint(let path, let reason): return "\(path): malformed checkpoint: \(reason)"
         case .truncatedCheckpoint(let path, let tensor, let needed, let available):
             return "\(path): truncated: tensor '\(tensor)' needs bytes up to \(needed) but the file data has \(available)"
         case .unsupportedDataType(let path, let tensor, let dataType):

@@ -310,6 +310,12 @@ struct PickleReader {
             }
             let shape = try integers(items[2], "tensor size"), strides = try integers(items[3], "tensor stride")
             guard shape.count == strides.count, shape.count <= 16 else { throw failure("tensor size and stride disagree") }
+            var elements = 1
+            for extent in shape {
+                let product = elements.multipliedReportingOverflow(by: extent)
+                guard !product.overflow, product.partialValue <= 1 << 40 else { throw failure("tensor size \(shape) is implausibly large") }
+                elements = product.partialValue
+            }
             // The furthest element the view touches must lie inside its storage (checked without overflow).
             var last = offset
             for (extent, stride) in zip(shape, strides) where extent > 0 {

@@ -43,6 +43,11 @@ public final class PyTorchCheckpoint: CheckpointTensorSource, @unchecked Sendabl
         try self.init(mapping: try PyTorchCheckpointMapping(fileAt: url))
     }
 
+    /// Reads a checkpoint held in memory; `path` names it in errors.
+    public convenience init(data: Data, path: String) throws {
+        try self.init(mapping: try PyTorchCheckpointMapping(data: data, path: path))
+    }
+
     init(mapping: PyTorchCheckpointMapping) throws {
         path = mapping.path
         archive = try PyTorchCheckpointArchive(mapping: mapping)

@@ -5,9 +5,25 @@ final class PyTorchCheckpointMapping: @unchecked Sendable {
     let path: String
     let base: UnsafeRawPointer
     let length: Int
+    /// Bytes copied into memory rather than mapped (checkpoints held in memory, fuzz tests).
+    private let ownsCopy: Bool
+
+    init(data: Data, path: String) throws {
+        self.path = path
+        let count = data.count
+        guard count >= 22 else {
+            throw ModelError.malformedCheckpoint(path: path, reason: "PyTorch checkpoint of \(count) bytes is too short to be a zip archive")
+        }
+        length = count
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+        data.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        base = UnsafeRawPointer(copy)
+        ownsCopy = true
+    }
 
     init(fileAt url: URL) throws {
         path = url.path
+        ownsCopy = false
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw ModelError.fileMissing(path: path) }
@@ -28,7 +44,9 @@ final class PyTorchCheckpointMapping: @unchecked Sendable {
         base = UnsafeRawPointer(pointer)
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    deinit {
+        if ownsCopy { UnsafeMutableRawPointer(mutating: base).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    }
 
     /// Little-endian integer at `offset`, after checking the bytes lie inside the file.
     func integer<Value: FixedWidthInteger>(_ type: Value.Type, at offset: Int, what: String) throws -> Value {

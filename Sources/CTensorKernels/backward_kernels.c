@@ -5,7 +5,14 @@
 #include <math.h>
 #include <string.h>
 
-void cs_layer_norm_backward(const float *x, const float *dy, const float *gamma, float *dx, float *dgamma,
+// One binary runs everywhere: the loader picks the AVX-512, AVX2 or baseline clone of each kernel.
+#if defined(__x86_64__) && defined(__clang__)
+#define BACKWARD_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BACKWARD_KERNEL
+#endif
+
+BACKWARD_KERNEL void cs_layer_norm_backward(const float *x, const float *dy, const float *gamma, float *dx, float *dgamma,
                             float *dbeta, long rows, long dim, float eps) {
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * dim, *dyr = dy + r * dim;
@@ -38,7 +45,7 @@ void cs_layer_norm_backward(const float *x, const float *dy, const float *gamma,
     }
 }
 
-void cs_activation_backward(int kind, const float *pre, float *grad, long count) {
+BACKWARD_KERNEL void cs_activation_backward(int kind, const float *pre, float *grad, long count) {
     switch (kind) {
     case 0:  // quick_gelu: x * sigmoid(1.702 x)
         for (long i = 0; i < count; i++) {
@@ -70,7 +77,7 @@ void cs_activation_backward(int kind, const float *pre, float *grad, long count)
     }
 }
 
-void cs_attention_head_backward(const float *q, const float *k, const float *v, long ld_input, const float *dout,
+BACKWARD_KERNEL void cs_attention_head_backward(const float *q, const float *k, const float *v, long ld_input, const float *dout,
                                 long ld_output, float *dq, float *dk, float *dv, long seq, long valid_length,
                                 long head_dim, float scale, int causal, float *probabilities, float *dscores) {
     for (long i = 0; i < seq; i++) {
@@ -124,7 +131,7 @@ void cs_attention_head_backward(const float *q, const float *k, const float *v, 
     }
 }
 
-void cs_column_sums(const float *x, long rows, long dim, float *sums) {
+BACKWARD_KERNEL void cs_column_sums(const float *x, long rows, long dim, float *sums) {
     for (long r = 0; r < rows; r++) {
         const float *row = x + r * dim;
         for (long i = 0; i < dim; i++) sums[i] += row[i];

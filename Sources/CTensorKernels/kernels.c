@@ -78,3 +78,11 @@ const char *cs_kernel_isa(void) {
     default: return "baseline";
     }
 }
+
+#include <malloc.h>
+void cs_configure_allocator(void) {
+    // Activations of a batch are tens of MB, allocated and freed every layer. glibc would serve each
+    // from a fresh mmap and the kernel would zero its pages every time: keep them in the heap instead.
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+}

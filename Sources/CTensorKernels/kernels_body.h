@@ -99,22 +99,29 @@ KERNEL_TARGET static void KERNEL(softmax_rows)(float *x, long rows, long dim) {
     }
 }
 
+// Scores are computed against a transposed copy of K so that the inner loop runs over keys with
+// broadcast FMAs (no horizontal reductions); then each output row accumulates weighted value rows.
 KERNEL_TARGET static void KERNEL(attention_head)(const float *q, const float *k, const float *v, long ld_input,
                                                  float *out, long ld_output, long seq, long valid_length,
-                                                 long head_dim, float scale, int causal, float *scores) {
+                                                 long head_dim, float scale, int causal, float *scratch) {
 #pragma clang fp reassociate(on)
+    float *scores = scratch;
+    float *keys_transposed = scratch + seq;
+    long visible = valid_length < seq ? valid_length : seq;
+    if (visible < 1) visible = 1;
+    for (long j = 0; j < visible; j++)
+        for (long d = 0; d < head_dim; d++) keys_transposed[d * seq + j] = k[j * ld_input + d];
     for (long i = 0; i < seq; i++) {
         const float *query = q + i * ld_input;
-        long keys = causal ? (i + 1 < valid_length ? i + 1 : valid_length) : valid_length;
-        if (keys < 1) keys = 1;
-        float maximum = -INFINITY;
-        for (long j = 0; j < keys; j++) {
-            const float *key = k + j * ld_input;
-            float dot = 0.0f;
-            for (long d = 0; d < head_dim; d++) dot += query[d] * key[d];
-            scores[j] = dot * scale;
-            maximum = fmaxf(maximum, scores[j]);
+        long keys = causal ? (i + 1 < visible ? i + 1 : visible) : visible;
+        for (long j = 0; j < keys; j++) scores[j] = 0.0f;
+        for (long d = 0; d < head_dim; d++) {
+            float factor = query[d] * scale;
+            const float *row = keys_transposed + d * seq;
+            for (long j = 0; j < keys; j++) scores[j] += factor * row[j];
         }
+        float maximum = -INFINITY;
+        for (long j = 0; j < keys; j++) maximum = fmaxf(maximum, scores[j]);
         float sum = 0.0f;
         for (long j = 0; j < keys; j++) {
             scores[j] = KERNEL(exp_approx)(scores[j] - maximum);

@@ -48,11 +48,13 @@ public final class Catalog: Sendable {
             // last commits), and much faster than FULL for many small transactions.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw CatalogError.cannotOpen(path: path, reason: "\(error)")
         }
+        self.pool = pool
         let migrator = CatalogSchema.migrator
         do {
             let (before, superseded) = try pool.read { db in
@@ -62,13 +64,38 @@ public final class Catalog: Sendable {
                 let known = Set(migrator.migrations)
                 throw CatalogError.newerSchema(path: path, unknownMigrations: before.subtracting(known).sorted())
             }
-            try migrator.migrate(pool)
-            appliedMigrations = migrator.migrations.filter { !before.contains($0) }
+            if try pool.read({ try migrator.hasCompletedMigrations($0) }) {
+                appliedMigrations = []
+            } else {
+                appliedMigrations = try Self.withFileLock(path + "-migration.lock") {
+                    // GRDB reads the applied versions outside its per-migration transactions, so two
+                    // processes opening a new catalog at once could both run a migration: serialise.
+                    let applied = try pool.read { try migrator.appliedIdentifiers($0) }
+                    try migrator.migrate(pool)
+                    return migrator.migrations.filter { !applied.contains($0) }
+                }
+            }
         } catch let error as CatalogError {
             throw error
         } catch {
             throw CatalogError.database(path: path, operation: "migration", reason: "\(error)")
         }
+    }
+
+    /// Runs `body` holding an exclusive flock(2) on `lockPath` (created if needed), across processes.
+    static func withFileLock<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CatalogError.cannotOpen(path: lockPath, reason: "cannot create the migration lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw CatalogError.cannotOpen(path: lockPath, reason: "cannot lock: \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
     }
 
     /// Schema versions recorded in the file, oldest first.

@@ -15,6 +15,12 @@ public struct CLIPImagePreprocessor: Sendable, Equatable {
     public var doCenterCrop: Bool
     public var doRescale: Bool
     public var doNormalize: Bool
+    /// transformers floors the centre-crop offset; torchvision (open_clip) rounds it half to even.
+    public var cropOffsetRounding: CropOffsetRounding = .floor
+
+    public enum CropOffsetRounding: Sendable, Equatable { case floor, halfToEven }
+    /// Resize to exactly this size instead of by the shortest edge (size {"height", "width"}, Chinese-CLIP).
+    public var fixedSize: FixedImageSize? = nil
 
     public static let openAIMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
     public static let openAIStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
@@ -88,12 +94,17 @@ public struct CLIPImagePreprocessor: Sendable, Equatable {
             throw invalid("resample is missing a value")
         }
         var shortest = 224
+        var fixed: FixedImageSize?
         if let size = config["size"] {
             if let dictionary = size as? [String: Any] {
-                guard let edge = try integer(dictionary["shortest_edge"], "size.shortest_edge") else {
-                    throw invalid("size must be an integer or {\"shortest_edge\": n}; height/width resizing is not supported")
+                if let edge = try integer(dictionary["shortest_edge"], "size.shortest_edge") {
+                    shortest = edge
+                } else if let height = try integer(dictionary["height"], "size.height"),
+                          let width = try integer(dictionary["width"], "size.width") {
+                    fixed = FixedImageSize(height: height, width: width)
+                } else {
+                    throw invalid("size must be an integer, {\"shortest_edge\": n} or {\"height\": h, \"width\": w}")
                 }
-                shortest = edge
             } else if let edge = try integer(size, "size") {
                 shortest = edge
             }
@@ -119,10 +130,23 @@ public struct CLIPImagePreprocessor: Sendable, Equatable {
                   doCenterCrop: try flag("do_center_crop", default: true),
                   doRescale: try flag("do_rescale", default: true),
                   doNormalize: try flag("do_normalize", default: true))
+        fixedSize = fixed
+    }
+
+    /// Where the crop window starts for `excess` rows or columns beyond the crop size.
+    func cropOffset(_ excess: Int) -> Int {
+        switch cropOffsetRounding {
+        case .floor: return Self.floorDivide(excess, 2)
+        case .halfToEven:
+            // torchvision: int(round(excess / 2.0)) with Python's round-half-to-even.
+            let half = Self.floorDivide(excess, 2)
+            return excess % 2 == 0 || half % 2 == 0 ? half : half + 1
+        }
     }
 
     /// get_resize_output_image_size(default_to_square=False): (width, height).
     public func resizedSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        if let fixedSize { return (fixedSize.width, fixedSize.height) }
         let short = min(width, height), long = max(width, height)
         let newLong = Int(Double(shortestEdge) * Double(long) / Double(short))
         return width <= height ? (shortestEdge, newLong) : (newLong, shortestEdge)
@@ -149,8 +173,8 @@ public struct CLIPImagePreprocessor: Sendable, Equatable {
         let outWidth = doCenterCrop ? cropWidth : working.width
         // transformers' center_crop: floor offsets; a smaller image is zero-padded with the
         // padding split ceil-first, which puts the crop window at the same place.
-        let top = doCenterCrop ? Self.floorDivide(working.height - outHeight, 2) : 0
-        let left = doCenterCrop ? Self.floorDivide(working.width - outWidth, 2) : 0
+        let top = doCenterCrop ? cropOffset(working.height - outHeight) : 0
+        let left = doCenterCrop ? cropOffset(working.width - outWidth) : 0
         let table = lookupTable()
         let plane = outHeight * outWidth
         var values = [Float](repeating: 0, count: 3 * plane)

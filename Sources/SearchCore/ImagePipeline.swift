@@ -86,7 +86,7 @@ public struct ImagePipeline: Sendable {
     /// Unit vectors for preprocessed images, in order.
     func encode(_ pixels: [[Float]]) throws -> [[Float]] {
         guard !pixels.isEmpty else { return [] }
-        let size = embedder.model.configuration.vision.imageSize
+        let size = embedder.model.imageSize
         let plane = 3 * size * size
         let tensor = Tensor(uninitializedShape: [pixels.count, 3, size, size])
         for (index, values) in pixels.enumerated() {
@@ -122,6 +122,15 @@ public struct ImagePipeline: Sendable {
             }
         }
         return results
+    }
+
+    /// Embeds an image held in memory (an upload); `name` appears in error messages.
+    public func embed(imageData data: Data, name: String) throws -> [Float] {
+        let image: RGBImage
+        do { image = try decode(data: data, name: name) } catch {
+            throw SearchError.imageFailed(path: name, reason: Self.reason(error, path: name))
+        }
+        return try encode([embedder.preprocessor.pixelValues(for: image)])[0]
     }
 
     /// The decoder's message without the path it already starts with (the caller shows the path).

@@ -15,8 +15,8 @@ public func resolveModelDirectory(_ argument: String) throws -> URL {
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
         throw SearchError.modelNotFound(argument: argument, reason: "not a local model folder (hub ids need the model store)")
     }
-    for file in ["config.json", "model.safetensors"] where !FileManager.default.fileExists(atPath: url.appendingPathComponent(file).path) {
-        throw SearchError.modelNotFound(argument: argument, reason: "folder has no \(file)")
+    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
+        throw SearchError.modelNotFound(argument: argument, reason: "folder has no config.json")
     }
     return url.standardizedFileURL
 }
@@ -50,24 +50,31 @@ public struct SearchModel: Sendable {
         return SearchModel(embedder: embedder, identifier: try fingerprint(directory: directory), name: directory.lastPathComponent)
     }
 
-    /// Hashes config.json plus the weights file's size, first 64 KiB (safetensors header) and last
-    /// MiB (tensor data): cheap for a 600 MB checkpoint, and different weights differ there.
+    /// Hashes every file's name and size, small files whole and large ones (weights) by their first
+    /// 64 KiB (safetensors header) and last MiB (tensor data): cheap for a 600 MB checkpoint, yet
+    /// other weights differ there. Works for every checkpoint family's file layout.
     public static func fingerprint(directory: URL) throws -> String {
         var hasher = SHA256Hasher()
-        let config = directory.appendingPathComponent("config.json")
-        let weights = directory.appendingPathComponent("model.safetensors")
         do {
-            hasher.update(try Data(contentsOf: config))
-            let handle = try FileHandle(forReadingFrom: weights)
-            defer { try? handle.close() }
-            let size = try handle.seekToEnd()
-            hasher.update(Data("\(size)".utf8))
-            try handle.seek(toOffset: 0)
-            hasher.update(try handle.read(upToCount: 1 << 16) ?? Data())
-            try handle.seek(toOffset: size > 1 << 20 ? size - (1 << 20) : 0)
-            hasher.update(try handle.read(upToCount: 1 << 20) ?? Data())
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
+            for name in names {
+                let url = directory.appendingPathComponent(name)
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+                      attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+                let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+                hasher.update(Data("\(name)\u{0}\(size)\u{0}".utf8))
+                let handle = try FileHandle(forReadingFrom: url)
+                defer { try? handle.close() }
+                if size <= 2 << 20 {
+                    hasher.update(try handle.readToEnd() ?? Data())
+                } else {
+                    hasher.update(try handle.read(upToCount: 1 << 16) ?? Data())
+                    try handle.seek(toOffset: size - (1 << 20))
+                    hasher.update(try handle.read(upToCount: 1 << 20) ?? Data())
+                }
+            }
         } catch {
-            throw SearchError.modelNotFound(argument: directory.path, reason: "cannot read weights for the fingerprint: \(error.localizedDescription)")
+            throw SearchError.modelNotFound(argument: directory.path, reason: "cannot read the model files: \(error.localizedDescription)")
         }
         return "sha256:" + hasher.finalizeHex().prefix(16)
     }

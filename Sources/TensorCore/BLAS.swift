@@ -1,15 +1,29 @@
 import COpenBLAS
+import Foundation
+import CTensorKernels
 
 /// OpenBLAS, loaded on first use with a kernel chosen for this CPU (see blas_loader.c for why).
 public enum BLAS {
     /// Loads the library; throws with the loader's reason if it is missing.
     public static func ensureLoaded() throws {
+        _ = allocatorConfigured
         var message = [CChar](repeating: 0, count: 512)
         if clipsearch_blas_load(&message, Int32(message.count)) != 0 {
             let reason = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw TensorError.blasUnavailable(reason)
         }
+        _ = threadsConfigured
     }
+
+    private static let threadsConfigured: Bool = {
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { clipsearch_blas_set_threads(Int32(Parallel.processorCount)) }
+        return true
+    }()
+
+    private static let allocatorConfigured: Bool = {
+        cs_configure_allocator()
+        return true
+    }()
 
     public static var coreName: String { String(cString: clipsearch_blas_core_name()) }
     public static var requestedCore: String { String(cString: clipsearch_blas_requested_core()) }

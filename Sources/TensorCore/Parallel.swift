@@ -4,7 +4,12 @@ import Foundation
 /// Work splitting for the element kernels. The machine has few cores, so chunks are large and the
 /// work is split only when each thread gets enough to amortise the dispatch.
 public enum Parallel {
-    public static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads used by the element kernels (and by OpenBLAS, see `BLAS.ensureLoaded`):
+    /// all cores, or `CLIPSEARCH_THREADS` when set.
+    public static let processorCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["CLIPSEARCH_THREADS"], let value = Int(text), value >= 1 { return value }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Calls `body(start, end)` on disjoint ranges covering 0..<count, possibly concurrently.
     public static func forRanges(count: Int, minimumPerThread: Int, _ body: (Int, Int) -> Void) {

@@ -30,14 +30,28 @@ public enum ByteLevelEncoding {
     }()
 
     /// Raw bytes of a run of symbol characters; characters that are not byte symbols are skipped.
+    /// Symbols are all below U+0800, so only one- and two-byte UTF-8 sequences need decoding here.
     static func bytes(fromSymbolUTF8 utf8: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(utf8.count)
-        for scalar in String(decoding: utf8, as: UTF8.self).unicodeScalars {
-            let value = Int(scalar.value)
-            if value < byteForScalarValue.count, byteForScalarValue[value] >= 0 {
+        var index = 0
+        while index < utf8.count {
+            let lead = utf8[index]
+            var value = -1
+            var length = 1
+            if lead < 0x80 {
+                value = Int(lead)
+            } else if lead & 0xE0 == 0xC0, index + 1 < utf8.count, utf8[index + 1] & 0xC0 == 0x80 {
+                value = Int(lead & 0x1F) << 6 | Int(utf8[index + 1] & 0x3F)
+                length = 2
+            } else {
+                // Longer sequences are never byte symbols: skip the lead and its continuation bytes.
+                while index + length < utf8.count, utf8[index + length] & 0xC0 == 0x80 { length += 1 }
+            }
+            if value >= 0, value < byteForScalarValue.count, byteForScalarValue[value] >= 0 {
                 output.append(UInt8(byteForScalarValue[value]))
             }
+            index += length
         }
         return output
     }

@@ -50,7 +50,7 @@ public final class CLIPTokenizer: Sendable {
 
         func byteID(_ byte: UInt8, endOfWord: Bool) throws -> Int32 {
             let symbol = ByteLevelEncoding.symbol(forByte: byte, endOfWord: endOfWord)
-            guard let id = vocabulary[Array(symbol.utf8)] else {
+            guard let id = vocabulary[ByteString(symbol)] else {
                 let role = endOfWord ? "end-of-word symbol" : "symbol"
                 throw TokenizerError.missingToken(
                     path: vocabularyPath, token: symbol,
@@ -60,10 +60,10 @@ public final class CLIPTokenizer: Sendable {
         }
         let byteIDs = try (0...255).map { try byteID(UInt8($0), endOfWord: false) }
         let endOfWordByteIDs = try (0...255).map { try byteID(UInt8($0), endOfWord: true) }
-        guard let startID = vocabulary[Array(PreTokenizer.startOfTextToken.utf8)] else {
+        guard let startID = vocabulary[ByteString(PreTokenizer.startOfTextToken)] else {
             throw TokenizerError.missingSpecialToken(path: vocabularyPath, token: PreTokenizer.startOfTextToken)
         }
-        guard let endID = vocabulary[Array(PreTokenizer.endOfTextToken.utf8)] else {
+        guard let endID = vocabulary[ByteString(PreTokenizer.endOfTextToken)] else {
             throw TokenizerError.missingSpecialToken(path: vocabularyPath, token: PreTokenizer.endOfTextToken)
         }
 
@@ -72,7 +72,7 @@ public final class CLIPTokenizer: Sendable {
         merges.reserveCapacity(mergeLines.count)
         for merge in mergeLines {
             func id(_ token: [UInt8]) throws -> Int32 {
-                guard let id = vocabulary[token] else {
+                guard let id = vocabulary[ByteString(token)] else {
                     throw TokenizerError.unknownMergeToken(
                         path: mergesFile.path, line: merge.line, token: String(decoding: token, as: UTF8.self))
                 }
@@ -83,7 +83,7 @@ public final class CLIPTokenizer: Sendable {
 
         var bytesByID = [[UInt8]?](repeating: nil, count: largestID + 1)
         for (token, id) in vocabulary {
-            bytesByID[id] = ByteLevelEncoding.bytes(fromSymbolUTF8: token)
+            bytesByID[id] = ByteLevelEncoding.bytes(fromSymbolUTF8: token.bytes)
         }
         self.bytesByID = bytesByID
         self.bytePairEncoder = BytePairEncoder(byteIDs: byteIDs, endOfWordByteIDs: endOfWordByteIDs, merges: merges)

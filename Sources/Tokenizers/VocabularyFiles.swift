@@ -17,7 +17,7 @@ enum VocabularyFiles {
     /// Parses `vocab.json` with a dedicated scanner: it only needs string keys and integer values, and
     /// is several times faster than a general JSON decoder on the 49k-entry CLIP vocabulary. Keys are
     /// kept as UTF-8 bytes: hashing bytes avoids String's Unicode-aware hashing of non-ASCII symbols.
-    static func readVocabulary(_ url: URL) throws -> [[UInt8]: Int] {
+    static func readVocabulary(_ url: URL) throws -> [ByteString: Int] {
         let data = try readData(url)
         do {
             return try data.withUnsafeBytes { raw in
@@ -90,6 +90,24 @@ enum VocabularyFiles {
     }
 }
 
+/// UTF-8 bytes as a dictionary key: hashed in one `Hasher.combine(bytes:)` call, which is several times
+/// faster than `[UInt8]`'s per-element hashing or `String`'s Unicode-aware hashing.
+struct ByteString: Hashable, Sendable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
 /// Scanner for a JSON object whose values are all integers.
 struct FlatJSONObjectScanner {
     struct Failure: Error {
@@ -104,8 +122,8 @@ struct FlatJSONObjectScanner {
         self.bytes = bytes
     }
 
-    mutating func parse() throws -> [[UInt8]: Int] {
-        var result: [[UInt8]: Int] = [:]
+    mutating func parse() throws -> [ByteString: Int] {
+        var result: [ByteString: Int] = [:]
         result.reserveCapacity(bytes.count / 16)
         skipWhitespace()
         try expect(UInt8(ascii: "{"))
@@ -119,7 +137,7 @@ struct FlatJSONObjectScanner {
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
                 skipWhitespace()
-                result[key] = try parseInteger()
+                result[ByteString(key)] = try parseInteger()
                 skipWhitespace()
                 guard let next = peek() else { throw Failure(offset: position, reason: "unexpected end of file") }
                 position += 1

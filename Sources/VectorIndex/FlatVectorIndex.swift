@@ -20,9 +20,6 @@ public struct FlatVectorIndex: Sendable {
     public let count: Int
     public let vectors: [Float]
 
-    /// Rows scored per BLAS call, so the score buffer stays small for any index size.
-    static let rowsPerBlock = 65_536
-
     public init(dimension: Int, vectors: [Float]) throws {
         guard dimension > 0 else { throw VectorIndexError.invalidParameter(name: "dimension", reason: "\(dimension) is not positive") }
         guard vectors.count % dimension == 0 else {
@@ -40,25 +37,56 @@ public struct FlatVectorIndex: Sendable {
             throw VectorIndexError.dimensionMismatch(context: "query", expected: dimension, found: query.count)
         }
         guard !queries.isEmpty else { return [] }
+        if queries.count == 1 { return [scanScores(queries[0])] }
         let queryCount = queries.count
         let packed = queries.flatMap { $0 }
-        var result = [[Float]](repeating: [Float](repeating: 0, count: count), count: queryCount)
-        guard count > 0 else { return result }
-        var block = [Float](repeating: 0, count: min(count, Self.rowsPerBlock) * queryCount)
-        for start in stride(from: 0, to: count, by: Self.rowsPerBlock) {
-            let rows = min(Self.rowsPerBlock, count - start)
-            vectors.withUnsafeBufferPointer { stored in
-                packed.withUnsafeBufferPointer { query in
-                    block.withUnsafeMutableBufferPointer { output in
-                        // [rows × d] · [q × d]ᵀ = [rows × q]: one pass over the stored vectors for all queries.
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: queryCount, k: dimension,
-                                   a: stored.baseAddress! + start * dimension, lda: dimension,
-                                   b: query.baseAddress!, ldb: dimension, c: output.baseAddress!, ldc: queryCount)
-                    }
+        guard count > 0 else { return Array(repeating: [], count: queryCount) }
+        var all = [Float](repeating: 0, count: queryCount * count)
+        vectors.withUnsafeBufferPointer { stored in
+            packed.withUnsafeBufferPointer { query in
+                all.withUnsafeMutableBufferPointer { output in
+                    // [q × d] · [n × d]ᵀ = [q × n]: one pass over the stored vectors for all queries, and
+                    // each query's scores come out contiguous.
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: queryCount, n: count, k: dimension,
+                               a: query.baseAddress!, lda: dimension, b: stored.baseAddress!, ldb: dimension,
+                               c: output.baseAddress!, ldc: count)
                 }
             }
-            for queryIndex in 0..<queryCount {
-                for row in 0..<rows { result[queryIndex][start + row] = block[row * queryCount + queryIndex] }
+        }
+        return (0..<queryCount).map { Array(all[$0 * count..<($0 + 1) * count]) }
+    }
+
+    /// One query: a matrix-vector product. GEMM would first pack (copy) all stored vectors, doubling
+    /// the memory traffic of this memory-bound scan, so rows are streamed once, split across cores.
+    func scanScores(_ query: [Float]) -> [Float] {
+        var result = [Float](repeating: 0, count: count)
+        let dimension = self.dimension
+        let vectorCount = dimension / 16 * 16
+        result.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(value: output)
+            vectors.withUnsafeBufferPointer { stored in
+                query.withUnsafeBufferPointer { query in
+                    let base = stored.baseAddress!, q = query.baseAddress!
+                    Parallel.forRanges(count: count, minimumPerThread: 4096) { start, end in
+                        for row in start..<end {
+                            let vector = base + row * dimension
+                            var sum = SIMD16<Float>()
+                            var index = 0
+                            while index < vectorCount {
+                                let a = UnsafeRawPointer(vector + index).loadUnaligned(as: SIMD16<Float>.self)
+                                let b = UnsafeRawPointer(q + index).loadUnaligned(as: SIMD16<Float>.self)
+                                sum += a * b
+                                index += 16
+                            }
+                            var total = sum.sum()
+                            while index < dimension {
+                                total += vector[index] * q[index]
+                                index += 1
+                            }
+                            output.value[row] = total
+                        }
+                    }
+                }
             }
         }
         return result

@@ -15,8 +15,9 @@ public struct DuplicateGroup: Sendable, Equatable {
 }
 
 public enum NearDuplicates {
-    /// Rows scored against all later rows per BLAS call; bounds memory to rowsPerBlock × n floats.
-    static let rowsPerBlock = 128
+    /// Side of the square tiles of the similarity matrix computed per BLAS call: large enough that
+    /// GEMM's packing is cheap against its n²·d work, small enough (16 MB) to bound memory.
+    static let tileSide = 2048
 
     /// Groups rows whose cosine is ≥ `threshold`, linking transitively (single linkage): at
     /// near-duplicate thresholds a chain A~B~C almost always means three copies of one photo.
@@ -38,22 +39,26 @@ public enum NearDuplicates {
             while parent[node] != root { (parent[node], node) = (root, parent[node]) }
             return root
         }
-        var block = [Float](repeating: 0, count: rowsPerBlock * max(count, 1))
-        for start in stride(from: 0, to: count, by: rowsPerBlock) {
-            let rows = min(rowsPerBlock, count - start)
-            let columns = count - start
-            vectors.withUnsafeBufferPointer { stored in
-                block.withUnsafeMutableBufferPointer { output in
-                    let base = stored.baseAddress! + start * dimension
-                    // Upper triangle only: this block against itself and every later row.
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: columns, k: dimension,
-                               a: base, lda: dimension, b: base, ldb: dimension, c: output.baseAddress!, ldc: columns)
+        var tile = [Float](repeating: 0, count: min(tileSide, max(count, 1)) * min(tileSide, max(count, 1)))
+        for rowStart in stride(from: 0, to: count, by: tileSide) {
+            let rows = min(tileSide, count - rowStart)
+            // Upper triangle only: tiles on and right of the diagonal.
+            for columnStart in stride(from: rowStart, to: count, by: tileSide) {
+                let columns = min(tileSide, count - columnStart)
+                vectors.withUnsafeBufferPointer { stored in
+                    tile.withUnsafeMutableBufferPointer { output in
+                        let base = stored.baseAddress!
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: columns, k: dimension,
+                                   a: base + rowStart * dimension, lda: dimension, b: base + columnStart * dimension, ldb: dimension,
+                                   c: output.baseAddress!, ldc: columns)
+                    }
                 }
-            }
-            for row in 0..<rows {
-                for column in (row + 1)..<max(row + 1, columns) where block[row * columns + column] >= threshold {
-                    let a = find(start + row), b = find(start + column)
-                    if a != b { parent[max(a, b)] = min(a, b) }
+                for row in 0..<rows {
+                    let first = columnStart == rowStart ? row + 1 : 0
+                    for column in first..<max(first, columns) where tile[row * columns + column] >= threshold {
+                        let a = find(rowStart + row), b = find(columnStart + column)
+                        if a != b { parent[max(a, b)] = min(a, b) }
+                    }
                 }
             }
         }

@@ -70,7 +70,7 @@ final class CLIPPreprocessorTests: XCTestCase {
         let cases = [
             #"{"resample": 2}"#,
             #"[1, 2]"#,
-            #"{"size": {"height": 10, "width": 10}}"#,
+            #"{"size": {"height": 10}}"#,  // {height, width} is Chinese-CLIP's fixed-size resize; a lone height is not
             #"{"image_mean": [0.5, 0.5]}"#,
             #"{"crop_size": -4}"#,
         ]

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 import XCTest
 
 /// Fixtures written by scripts/fixtures/make_tokenizer_fixtures.py from open_clip's SimpleTokenizer.
@@ -53,8 +54,6 @@ enum TokenizerFixtures {
         try CLIPTokenizerPair(directory: smallVocabulary)
     }
 }
-
-import Tokenizers
 
 /// The configured tokenizer, and one with a huge context length to see untruncated sequences.
 struct CLIPTokenizerPair: Sendable {

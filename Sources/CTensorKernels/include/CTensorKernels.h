@@ -26,7 +26,7 @@ void cs_add(float *x, const float *y, long count);
 void cs_softmax_rows(float *x, long rows, long dim);
 /// One attention head: out[i] = sum_j softmax_j(scale * q_i . k_j) v_j, with j <= i when causal, and
 /// j < valid_length (keys past it are padding). q, k, v rows are `ld_input` floats apart, out rows
-/// `ld_output` apart. `scratch` holds at least seq floats.
+/// `ld_output` apart. `scratch` holds at least (head_dim + 1) * seq floats.
 void cs_attention_head(const float *q, const float *k, const float *v, long ld_input, float *out, long ld_output,
                        long seq, long valid_length, long head_dim, float scale, int causal, float *scratch);
 /// y[i, j] = x[i, :] . w[j, :] (+ bias[j]) for output columns j in [n_begin, n_end); x is [m, k], w is
@@ -35,6 +35,8 @@ void cs_linear_rows(const float *x, long m, long k, const float *w, long n_begin
                     float *y, long ldy);
 /// Scales each row to unit L2 norm (rows of zeros stay zero).
 void cs_normalize_rows(float *x, long rows, long dim);
+/// Keeps large activation buffers in the heap (no page zeroing per allocation). Call once.
+void cs_configure_allocator(void);
 /// Name of the instruction set the kernels use ("avx512", "avx2", "baseline").
 const char *cs_kernel_isa(void);
 
@@ -61,4 +63,24 @@ void cs_column_sums(const float *x, long rows, long dim, float *sums);
 }
 #endif
 
+#endif
+
+// Convolution helpers (convolution.c), appended for the ResNet image towers. Feature maps are
+// channel-major: element (c, n, y, x) lives at c * channel_stride + n * height * width + y * width + x.
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Rows [row_begin, row_end) of the im2col matrix (row = (channel, ky, kx)) for images
+/// [image_begin, image_end); row r starts at columns + r * ld_columns. Out-of-image taps are zero.
+void cs_im2col_channel_major(const float *input, long channel_stride, long height, long width, long kernel,
+                             long stride, long padding, long out_height, long out_width, long image_begin,
+                             long image_end, long row_begin, long row_end, float *columns, long ld_columns);
+/// x[r, :] += bias[r] (then max(., 0) when relu != 0), for rows of `length` values.
+void cs_bias_relu_rows(float *x, const float *bias, long rows, long length, int relu);
+/// Non-overlapping kernel×kernel average pooling (floor mode) of `planes` height×width planes.
+void cs_average_pool_planes(const float *input, float *output, long planes, long height, long width, long kernel);
+/// x = max(x + y, 0), element-wise.
+void cs_add_relu(float *x, const float *y, long count);
+#ifdef __cplusplus
+}
 #endif

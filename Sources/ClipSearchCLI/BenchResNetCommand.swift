@@ -1,0 +1,84 @@
+import ArgumentParser
+import CLIPModels
+import Dispatch
+import Foundation
+import TensorCore
+
+/// `clip-search bench-resnet`: image-tower speed of OpenAI's ResNets (seeded random weights).
+struct BenchResNetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-resnet",
+        abstract: "Measure ResNet image-tower speed (RN50 by default) with seeded random weights.")
+
+    @Option(help: "Architecture: RN50, RN101, RN50x4, RN50x16 or RN50x64.")
+    var model: String = "RN50"
+
+    @Option(help: "Batch size of the batched measurement.")
+    var batch: Int = 8
+
+    @Option(help: "Seconds to spend on each measurement (at least one run each).")
+    var seconds: Double = 4
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    static let architectures: [String: ResNetConfiguration] = [
+        "RN50": .rn50, "RN101": .rn101, "RN50x4": .rn50x4, "RN50x16": .rn50x16, "RN50x64": .rn50x64,
+    ]
+
+    func validate() throws {
+        guard Self.architectures[model] != nil else {
+            throw ValidationError("--model must be one of \(Self.architectures.keys.sorted().joined(separator: ", "))")
+        }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    func run() throws {
+        guard let configuration = Self.architectures[model] else { return }
+        try BLAS.ensureLoaded()
+        var generator = SeededGenerator(seed: 42)
+        let shapes = Dictionary(uniqueKeysWithValues: ResNetImageTower.specifications(configuration).map { ($0.name, $0.shape) })
+        let tower = try ResNetImageTower(configuration: configuration) { name in
+            let shape = shapes[name] ?? []
+            let fanIn = max(1, shape.dropFirst().reduce(1, *))
+            return Tensor(shape: shape) { _ in
+                if name.hasSuffix("running_var") { return 1 + 0.1 * abs(generator.nextNormal()) }
+                return generator.nextNormal() / Float(fanIn).squareRoot()
+            }
+        }
+        let side = configuration.imageSize
+        func pixels(_ count: Int) -> Tensor { Tensor(shape: [count, 3, side, side]) { _ in generator.nextNormal() } }
+        let single = pixels(1), batched = pixels(batch)
+        _ = try tower.forward(pixelValues: single)
+        let singleTime = try measure { _ = try tower.forward(pixelValues: single) }
+        let batchTime = try measure { _ = try tower.forward(pixelValues: batched) }
+        let results: [(String, Double)] = [
+            ("images_per_second_batch_1", 1 / singleTime),
+            ("images_per_second_batch_\(batch)", Double(batch) / batchTime),
+            ("ms_per_image_batch_1", singleTime * 1000),
+            ("ms_per_image_batch_\(batch)", batchTime * 1000 / Double(batch)),
+        ]
+        if json {
+            var object: [String: Any] = ["model": model, "blas_core": BLAS.coreName, "threads": Parallel.processorCount]
+            for (key, value) in results { object[key] = (value * 100).rounded() / 100 }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(model) image tower, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName)")
+            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.2f", value)) }
+        }
+    }
+
+    /// Median seconds per call over repeated runs.
+    func measure(_ body: () throws -> Void) throws -> Double {
+        var times: [Double] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        } while Date() < deadline && times.count < 1000
+        return times.sorted()[times.count / 2]
+    }
+}

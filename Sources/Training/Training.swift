@@ -1,2 +1,0 @@
-/// Contrastive training of CLIP models (issue 5).
-enum TrainingModule {}

@@ -1,0 +1,231 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import Catalog
+
+final class CatalogTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    func record(_ path: String, hash: String, size: Int64 = 100) -> MediaRecord {
+        MediaRecord(path: path, size: size, modificationTime: 1_700_000_000.25, contentHash: hash, width: 640, height: 480)
+    }
+
+    func testWritesReadsAndReplacesVectorsInWALMode() throws {
+        let path = folder.appendingPathComponent("c.sqlite").path
+        let catalog = try Catalog(path: path)
+        XCTAssertEqual(try catalog.schemaVersions(), [CatalogSchema.version1, CatalogSchema.version2])
+        let first: [Float] = [0.6, 0.8, 0, -0.0001]
+        let id = try catalog.write { writer -> Int64 in
+            try writer.registerModel(id: "m1", name: "tiny", dimension: 4)
+            let id = try writer.upsertMedia(record("/photos/a.jpg", hash: "aa"))
+            try writer.replaceEmbeddings(mediaID: id, modelID: "m1", [FrameEmbedding(vector: first)])
+            return id
+        }
+        let table = try catalog.loadEmbeddings(modelID: "m1")
+        XCTAssertEqual(table.entries.map(\.path), ["/photos/a.jpg"])
+        XCTAssertEqual(table.vectors, first, "float32 BLOBs round-trip bit for bit")
+        XCTAssertEqual(try catalog.media(id: id)?.modificationTime, 1_700_000_000.25)
+
+        // Same content, new mtime: the vector stays. New content: every model's vectors go.
+        try catalog.write { writer in
+            var touched = record("/photos/a.jpg", hash: "aa")
+            touched.modificationTime += 5
+            try writer.upsertMedia(touched)
+        }
+        XCTAssertEqual(try catalog.loadEmbeddings(modelID: "m1").count, 1)
+        try catalog.write { try $0.upsertMedia(record("/photos/a.jpg", hash: "bb")) }
+        XCTAssertEqual(try catalog.loadEmbeddings(modelID: "m1").count, 0)
+
+        let mode = try catalog.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        XCTAssertEqual(mode, "wal")
+        XCTAssertEqual(try catalog.integrityCheck(), ["ok"])
+    }
+
+    func testMoveKeepsVectorsAndDeleteCascades() throws {
+        let catalog = try Catalog(path: folder.appendingPathComponent("c.sqlite").path)
+        let id = try catalog.write { writer -> Int64 in
+            try writer.registerModel(id: "m1", name: "tiny", dimension: 2)
+            let id = try writer.upsertMedia(record("/a/old name.jpg", hash: "h1"))
+            try writer.replaceEmbeddings(mediaID: id, modelID: "m1", [FrameEmbedding(vector: [1, 0])])
+            return id
+        }
+        try catalog.write { try $0.moveMedia(id: id, to: record("/b/new name.jpg", hash: "h1")) }
+        XCTAssertNil(try catalog.media(path: "/a/old name.jpg"))
+        XCTAssertEqual(try catalog.media(path: "/b/new name.jpg")?.id, id)
+        XCTAssertEqual(try catalog.embeddings(mediaID: id, modelID: "m1").map(\.vector), [[1, 0]])
+        XCTAssertEqual(try catalog.embeddedContentHashes(modelID: "m1"), ["h1": id])
+
+        let copy = try catalog.write { writer -> Int64 in
+            let copy = try writer.upsertMedia(record("/c/copy.jpg", hash: "h1"))
+            try writer.copyEmbeddings(fromMediaID: id, toMediaID: copy, modelID: "m1")
+            return copy
+        }
+        XCTAssertEqual(try catalog.embeddings(mediaID: copy, modelID: "m1").map(\.vector), [[1, 0]])
+        try catalog.write { try $0.deleteMedia(ids: [id, copy]) }
+        XCTAssertEqual(try catalog.statistics().mediaCount, 0)
+        let orphans = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM embeddings") }
+        XCTAssertEqual(orphans, 0, "deleting media deletes its vectors")
+    }
+
+    func testPrefixQueryDoesNotTreatUnderscoreOrPercentAsWildcards() throws {
+        let catalog = try Catalog(path: folder.appendingPathComponent("c.sqlite").path)
+        try catalog.write { writer in
+            try writer.registerModel(id: "m", name: "m", dimension: 1)
+            for path in ["/p_1/a.jpg", "/pX1/b.jpg", "/p_1x/c.jpg", "/p%/d.jpg"] { try writer.upsertMedia(record(path, hash: path)) }
+        }
+        XCTAssertEqual(try catalog.mediaStates(under: "/p_1", modelID: "m").map(\.record.path), ["/p_1/a.jpg"])
+        XCTAssertEqual(try catalog.mediaStates(under: "/p%", modelID: "m").map(\.record.path), ["/p%/d.jpg"])
+        XCTAssertEqual(try catalog.mediaStates(under: nil, modelID: "m").count, 4)
+    }
+
+    func testDimensionMismatchIsAnErrorWithContext() throws {
+        let catalog = try Catalog(path: folder.appendingPathComponent("c.sqlite").path)
+        XCTAssertThrowsError(try catalog.write { writer in
+            try writer.registerModel(id: "m", name: "m", dimension: 3)
+            let id = try writer.upsertMedia(record("/x.jpg", hash: "x"))
+            try writer.replaceEmbeddings(mediaID: id, modelID: "m", [FrameEmbedding(vector: [1, 0])])
+        }) { error in
+            XCTAssertTrue("\(error)".contains("dimension 3, got a vector of 2"), "\(error)")
+        }
+        XCTAssertEqual(try catalog.statistics().mediaCount, 0, "the failed transaction left nothing behind")
+    }
+
+    func testMissingCatalogIsAnErrorForReaders() {
+        let path = folder.appendingPathComponent("absent.sqlite").path
+        XCTAssertThrowsError(try Catalog(path: path, createIfMissing: false)) { error in
+            XCTAssertTrue("\(error)".contains(path), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    /// A catalog written by the first schema version (built by truncating the migrator) opens,
+    /// migrates to the latest version and keeps its rows and vectors.
+    func testMigratesFirstSchemaVersionToLatest() throws {
+        let path = folder.appendingPathComponent("v1.sqlite").path
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try CatalogSchema.migrator.migrate(queue, upTo: CatalogSchema.version1)
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO models (id, name, dimension, added_at) VALUES ('m', 'tiny', 2, 0)")
+                try db.execute(sql: """
+                    INSERT INTO media (path, size, mtime, content_hash, width, height, indexed_at, status)
+                    VALUES ('/old/a.jpg', 10, 5.5, 'hash-a', 3, 4, 6, 'ok')
+                    """)
+                try db.execute(sql: "INSERT INTO embeddings (media_id, model_id, frame_time, vector) VALUES (1, 'm', 0, ?)",
+                               arguments: [VectorCoding.data([0.5, -0.25])])
+            }
+            let columns = try queue.read { try $0.columns(in: "media").map(\.name) }
+            XCTAssertFalse(columns.contains("media_type"), "v1 has no video columns")
+        }
+        let catalog = try Catalog(path: path)
+        XCTAssertEqual(catalog.appliedMigrations, [CatalogSchema.version2])
+        XCTAssertEqual(try catalog.schemaVersions(), [CatalogSchema.version1, CatalogSchema.version2])
+        let migrated = try XCTUnwrap(try catalog.media(path: "/old/a.jpg"))
+        XCTAssertEqual(migrated.mediaType, .photo)
+        XCTAssertEqual(migrated.contentHash, "hash-a")
+        XCTAssertEqual(try catalog.loadEmbeddings(modelID: "m").vectors, [0.5, -0.25])
+        XCTAssertEqual(try catalog.indexRuns(), [])
+        XCTAssertEqual(try catalog.integrityCheck(), ["ok"])
+        // Reopening applies nothing.
+        XCTAssertEqual(try Catalog(path: path).appliedMigrations, [])
+    }
+
+    func testCatalogFromNewerVersionIsRefused() throws {
+        let path = folder.appendingPathComponent("future.sqlite").path
+        _ = try Catalog(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9-future')") }
+        try queue.close()
+        XCTAssertThrowsError(try Catalog(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("v9-future"), "\(error)")
+        }
+    }
+
+    /// A reader sees the last commit while a writer holds an open transaction (WAL).
+    func testReaderSeesCommittedStateDuringWrite() throws {
+        let path = folder.appendingPathComponent("c.sqlite").path
+        let writerCatalog = try Catalog(path: path)
+        try writerCatalog.write { writer in
+            try writer.registerModel(id: "m", name: "m", dimension: 1)
+            try writer.upsertMedia(record("/1.jpg", hash: "1"))
+        }
+        let readerCatalog = try Catalog(path: path, createIfMissing: false)
+        let inside = expectation(description: "writer inside its transaction")
+        let release = DispatchSemaphore(value: 0)
+        let done = expectation(description: "writer done")
+        let second = record("/2.jpg", hash: "2")
+        DispatchQueue.global().async {
+            try? writerCatalog.write { writer in
+                try writer.upsertMedia(second)
+                inside.fulfill()
+                release.wait()
+            }
+            done.fulfill()
+        }
+        wait(for: [inside], timeout: 10)
+        XCTAssertEqual(try readerCatalog.statistics().mediaCount, 1, "reader is not blocked and sees only the commit")
+        release.signal()
+        wait(for: [done], timeout: 10)
+        XCTAssertEqual(try readerCatalog.statistics().mediaCount, 2)
+    }
+
+    func testIndexRunCountersRoundTrip() throws {
+        let catalog = try Catalog(path: folder.appendingPathComponent("c.sqlite").path)
+        var counters = IndexRunCounters()
+        counters.scanned = 9
+        counters.moved = 2
+        counters.failed = 1
+        try catalog.write { writer in
+            let id = try writer.beginIndexRun(modelID: "m", roots: ["/a", "/b c"])
+            try writer.updateIndexRun(id: id, counters: counters, status: .completed)
+        }
+        let run = try XCTUnwrap(try catalog.indexRuns().first)
+        XCTAssertEqual(run.roots, ["/a", "/b c"])
+        XCTAssertEqual(run.counters, counters)
+        XCTAssertEqual(run.status, .completed)
+        XCTAssertNotNil(run.finishedAt)
+    }
+}
+
+final class SHA256HasherTests: XCTestCase {
+    func testKnownAnswerVectors() {
+        // FIPS 180-4 examples.
+        XCTAssertEqual(SHA256Hasher.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256Hasher.hex(Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256Hasher.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256Hasher.hex(Data(repeating: UInt8(ascii: "a"), count: 1_000_000)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    func testStreamingInOddChunksMatchesOneShot() throws {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<10_007).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var hasher = SHA256Hasher()
+        var offset = 0
+        for size in [1, 63, 64, 65, 127, 1000, 3] + Array(repeating: 997, count: 20) where offset < bytes.count {
+            let end = min(bytes.count, offset + size)
+            hasher.update(Array(bytes[offset..<end]))
+            offset = end
+        }
+        hasher.update(Array(bytes[offset...]))
+        XCTAssertEqual(hasher.finalizeHex(), SHA256Hasher.hex(bytes))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertEqual(try SHA256Hasher.hex(fileAt: file), SHA256Hasher.hex(bytes))
+        // Python: hashlib.sha256(bytes(range(256)) * 4).hexdigest()
+        XCTAssertEqual(SHA256Hasher.hex((0..<1024).map { UInt8($0 % 256) }),
+                       "785b0751fc2c53dc14a4ce3d800e69ef9ce1009eb327ccf458afe09c242c26c9")
+    }
+}

