@@ -34,10 +34,12 @@ public enum Resampler {
         }
         if width == image.width && height == image.height { return image }
         let vertical = Coefficients(inputSize: image.height, outputSize: height, filter: filter)
-        if width > image.width && height < image.height {
-            // Pillow 13 shrinks before it enlarges: the vertical pass runs first in this one
-            // case (measured against Pillow 13.0; the two orders differ by a few levels).
+        // Pillow ≥ 11 (ImagingResampleInner): when the height shrinks by more than twice what the
+        // width shrinks, the vertical pass runs first. The 8-bit intermediate makes the order visible.
+        let verticalFirst = image.height - height > 0 && image.height - height > (image.width - width) * 2
+        if verticalFirst {
             let shrunk = verticalPass(image, rowOffset: 0, coefficients: vertical)
+            if width == image.width { return shrunk }
             let horizontal = Coefficients(inputSize: image.width, outputSize: width, filter: filter)
             return horizontalPass(shrunk, rows: 0..<height, coefficients: horizontal)
         }

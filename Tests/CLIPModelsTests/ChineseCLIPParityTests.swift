@@ -64,16 +64,10 @@ final class ChineseCLIPParityTests: XCTestCase {
         }
     }
 
-    /// Photos whose fixed-size resize differs from Pillow 13 by one 8-bit level at some pixels: for a resize
-    /// that shrinks both axes by different factors Pillow sometimes runs the vertical pass first, and
-    /// ImageCodecs' Resampler does not yet follow that rule (reported to the lead). Embeddings still match.
-    static let knownResizeOrderMismatches: Set<String> = ["tiny-cn-b/camera-gray.png"]
-
     func testImageEmbeddingsMatchTransformers() throws {
         var pixelMismatches: [String] = []
         defer {
-            XCTAssertTrue(Set(pixelMismatches).isSubset(of: Self.knownResizeOrderMismatches), "pixel values differ for \(pixelMismatches)")
-            print("chinese-clip pixel mismatches (known resize-order issue): \(pixelMismatches)")
+            XCTAssertEqual(pixelMismatches, [], "pixel values differ from transformers")
         }
         for name in Self.names {
             let embedder = try CLIPEmbedder.load(directory: Self.models.appendingPathComponent(name))
