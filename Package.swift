@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C shims
@@ -43,12 +44,16 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["TensorCore"]),
         .target(name: "ModelStore", dependencies: []),
         // Search core: indexer, searcher, queries
-        .target(name: "SearchCore", dependencies: ["CLIPModels", "Catalog", "VectorIndex", "ModelStore", "ImageCodecs"]),
+        // Video: ffprobe/ffmpeg subprocesses, frame sampling, moment merging, export
+        .target(name: "Media", dependencies: ["ImageCodecs"]),
+        .target(name: "SearchCore", dependencies: ["CLIPModels", "Catalog", "VectorIndex", "ModelStore", "ImageCodecs", "Media"]),
+        // Web page and REST API
+        .target(name: "Server", dependencies: ["SearchCore", "Catalog", "ImageCodecs", .product(name: "Hummingbird", package: "hummingbird")]),
         // Command-line tool
         .executableTarget(
             name: "ClipSearchCLI",
             dependencies: [
-                "CLIPModels", "SearchCore", "Training", "ModelStore",
+                "CLIPModels", "SearchCore", "Training", "ModelStore", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +67,8 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "SearchCoreTests", dependencies: ["SearchCore"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "SearchCore", "Catalog", "ImageCodecs", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ClipSearchCLITests", dependencies: ["Catalog"]),
     ]
 )

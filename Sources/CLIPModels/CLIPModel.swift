@@ -19,23 +19,26 @@ public final class CLIPModel: Sendable {
             + TransformerEncoder.fusedGroups(prefix: "vision_model.encoder", configuration.vision.transformer)
     }
 
-    public init(configuration: CLIPConfiguration, parameters: ParameterStore) throws {
+    /// - Parameter packWeights: keep packed copies of the encoder weights for fast inference (about
+    ///   doubles the memory of the weights). The copies are snapshots: leave it off for a model whose
+    ///   parameters will change, as in training.
+    public init(configuration: CLIPConfiguration, parameters: ParameterStore, packWeights: Bool = false) throws {
         do { try BLAS.ensureLoaded() } catch { throw ModelError.backend("\(error)") }
         self.configuration = configuration
         self.parameters = parameters
-        vision = VisionTransformer(configuration: configuration.vision, parameters: parameters)
-        text = TextTransformer(configuration: configuration.text, parameters: parameters)
+        vision = VisionTransformer(configuration: configuration.vision, parameters: parameters, packWeights: packWeights)
+        text = TextTransformer(configuration: configuration.text, parameters: parameters, packWeights: packWeights)
     }
 
     /// Loads `config.json` and `model.safetensors` from a Hugging Face CLIP checkpoint folder.
-    public static func load(directory: URL) throws -> CLIPModel {
+    public static func load(directory: URL, packWeights: Bool = true) throws -> CLIPModel {
         let configuration = try CLIPConfiguration.load(fileAt: directory.appendingPathComponent("config.json"))
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(fileAt: weightsURL)
         let parameters = try ParameterStore.load(
             from: file, specifications: specifications(configuration), fusedGroups: fusedGroups(configuration),
             checkpointName: { name in sanitizedKey(name, available: file.entries) })
-        return try CLIPModel(configuration: configuration, parameters: parameters)
+        return try CLIPModel(configuration: configuration, parameters: parameters, packWeights: packWeights)
     }
 
     /// Checkpoints saved by some tools prefix keys (e.g. "clip_model." or "model."): find the key that ends with ours.
@@ -46,10 +49,10 @@ public final class CLIPModel: Sendable {
     }
 
     /// A model with seeded random weights (benchmarks; no checkpoint needed).
-    public static func random(configuration: CLIPConfiguration, seed: UInt64) throws -> CLIPModel {
+    public static func random(configuration: CLIPConfiguration, seed: UInt64, packWeights: Bool = true) throws -> CLIPModel {
         let parameters = ParameterStore.random(
             specifications: specifications(configuration), fusedGroups: fusedGroups(configuration), seed: seed)
-        return try CLIPModel(configuration: configuration, parameters: parameters)
+        return try CLIPModel(configuration: configuration, parameters: parameters, packWeights: packWeights)
     }
 
     /// exp(logit_scale), clamped at 100 as in CLIP training.

@@ -31,7 +31,7 @@ public final class ChineseCLIPModel: Sendable {
         self.configuration = configuration
         self.parameters = parameters
         self.weightsPath = weightsPath
-        vision = VisionTransformer(configuration: configuration.vision, parameters: parameters)
+        vision = VisionTransformer(configuration: configuration.vision, parameters: parameters, packWeights: true)
         text = BERTTextModel(prefix: "text_model", configuration: configuration.text, parameters: parameters)
         textProjection = parameters["text_projection.weight"]
     }

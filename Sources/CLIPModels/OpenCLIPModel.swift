@@ -35,11 +35,11 @@ public final class OpenCLIPModel: Sendable {
         }
         specifications.append(ParameterSpecification("logit_scale", []))
         let parameters = try OpenCLIPKeyMapping.load(source: source, specifications: specifications, fusedGroups: fusedGroups)
-        text = TextTransformer(configuration: configuration.text, parameters: parameters)
+        text = TextTransformer(configuration: configuration.text, parameters: parameters, packWeights: true)
         logitScale = min(exp(parameters["logit_scale"].pointer[0]), 100)
         switch configuration.image {
         case .visionTransformer(let vision):
-            imageEncoder = .visionTransformer(VisionTransformer(configuration: vision, parameters: parameters))
+            imageEncoder = .visionTransformer(VisionTransformer(configuration: vision, parameters: parameters, packWeights: true))
         case .resNet(let resNet):
             let shapes = Dictionary(uniqueKeysWithValues: ResNetImageTower.specifications(resNet).map { ($0.name, $0.shape) })
             imageEncoder = .resNet(try ResNetImageTower(configuration: resNet) { name in

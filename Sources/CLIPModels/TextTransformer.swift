@@ -20,14 +20,15 @@ public struct TextTransformer: Sendable {
         ]
     }
 
-    public init(configuration: TextTowerConfiguration, parameters: ParameterStore) {
+    public init(configuration: TextTowerConfiguration, parameters: ParameterStore, packWeights: Bool = false) {
         self.configuration = configuration
         tokenEmbedding = parameters["text_model.embeddings.token_embedding.weight"]
         positionEmbedding = parameters["text_model.embeddings.position_embedding.weight"]
         finalNormWeight = parameters["text_model.final_layer_norm.weight"]
         finalNormBias = parameters["text_model.final_layer_norm.bias"]
         projection = parameters["text_projection.weight"]
-        encoder = TransformerEncoder(prefix: "text_model.encoder", configuration: configuration.transformer, parameters: parameters)
+        encoder = TransformerEncoder(
+            prefix: "text_model.encoder", configuration: configuration.transformer, parameters: parameters, packWeights: packWeights)
     }
 
     /// The position whose hidden state becomes the text embedding, as transformers' CLIPTextTransformer picks it.

@@ -14,6 +14,15 @@ struct EncoderLayer {
     let expandBias: Tensor
     let contractWeight: Tensor  // mlp.fc2
     let contractBias: Tensor
+    /// Inference copies of the four weight matrices in the packed-kernel layout (nil: use OpenBLAS only).
+    let packed: PackedLayerWeights?
+}
+
+struct PackedLayerWeights {
+    let queryKeyValue: PackedMatrix
+    let output: PackedMatrix
+    let expand: PackedMatrix
+    let contract: PackedMatrix
 }
 
 /// The CLIP transformer encoder (`<tower>.encoder.layers.N.*`), shared by the text and vision towers.
@@ -52,11 +61,18 @@ public struct TransformerEncoder: Sendable {
         }
     }
 
-    init(prefix: String, configuration: TransformerConfiguration, parameters: ParameterStore) {
+    /// - Parameter packWeights: keep packed copies of the weights for fast inference. They are
+    ///   snapshots: a model whose parameters change (training) must be built without them or rebuilt.
+    init(prefix: String, configuration: TransformerConfiguration, parameters: ParameterStore, packWeights: Bool) {
         self.configuration = configuration
         layers = (0..<configuration.layerCount).map { index in
             let layer = Self.layerPrefix(prefix, index)
             let attention = "\(layer).self_attn"
+            let packed = packWeights ? PackedLayerWeights(
+                queryKeyValue: PackedMatrix(parameters.fused(startingWith: "\(attention).q_proj.weight")),
+                output: PackedMatrix(parameters["\(attention).out_proj.weight"]),
+                expand: PackedMatrix(parameters["\(layer).mlp.fc1.weight"]),
+                contract: PackedMatrix(parameters["\(layer).mlp.fc2.weight"])) : nil
             return EncoderLayer(
                 queryKeyValueWeight: parameters.fused(startingWith: "\(attention).q_proj.weight"),
                 queryKeyValueBias: parameters.fused(startingWith: "\(attention).q_proj.bias"),
@@ -69,7 +85,8 @@ public struct TransformerEncoder: Sendable {
                 expandWeight: parameters["\(layer).mlp.fc1.weight"],
                 expandBias: parameters["\(layer).mlp.fc1.bias"],
                 contractWeight: parameters["\(layer).mlp.fc2.weight"],
-                contractBias: parameters["\(layer).mlp.fc2.bias"])
+                contractBias: parameters["\(layer).mlp.fc2.bias"],
+                packed: packed)
         }
     }
 
@@ -82,17 +99,18 @@ public struct TransformerEncoder: Sendable {
         let epsilon = configuration.layerNormEpsilon
         for (index, layer) in layers.enumerated() {
             let normalized = Operations.layerNorm(hidden, weight: layer.firstNormWeight, bias: layer.firstNormBias, epsilon: epsilon)
-            let queryKeyValue = Operations.linear(normalized, weight: layer.queryKeyValueWeight, bias: layer.queryKeyValueBias)
+            let queryKeyValue = Operations.linear(
+                normalized, weight: layer.queryKeyValueWeight, packed: layer.packed?.queryKeyValue, bias: layer.queryKeyValueBias)
             let attended = Operations.attention(
                 qkv: queryKeyValue, batch: batch, sequence: sequence, heads: configuration.headCount,
                 causal: causal, validLengths: validLengths)
-            Operations.linear(attended, weight: layer.outputWeight, bias: layer.outputBias, into: normalized)
+            Operations.linear(attended, weight: layer.outputWeight, packed: layer.packed?.output, bias: layer.outputBias, into: normalized)
             Operations.addInPlace(hidden, normalized)
 
             let secondNormalized = Operations.layerNorm(hidden, weight: layer.secondNormWeight, bias: layer.secondNormBias, epsilon: epsilon)
-            let expanded = Operations.linear(secondNormalized, weight: layer.expandWeight, bias: layer.expandBias)
+            let expanded = Operations.linear(secondNormalized, weight: layer.expandWeight, packed: layer.packed?.expand, bias: layer.expandBias)
             Operations.activateInPlace(expanded, configuration.activation)
-            Operations.linear(expanded, weight: layer.contractWeight, bias: layer.contractBias, into: secondNormalized)
+            Operations.linear(expanded, weight: layer.contractWeight, packed: layer.packed?.contract, bias: layer.contractBias, into: secondNormalized)
             Operations.addInPlace(hidden, secondNormalized)
             observer?(index, hidden)
         }

@@ -25,7 +25,7 @@ public struct VisionTransformer: Sendable {
         ]
     }
 
-    public init(configuration: VisionTowerConfiguration, parameters: ParameterStore) {
+    public init(configuration: VisionTowerConfiguration, parameters: ParameterStore, packWeights: Bool = false) {
         self.configuration = configuration
         let width = configuration.transformer.hiddenSize
         let patchArea = configuration.channelCount * configuration.patchSize * configuration.patchSize
@@ -37,7 +37,8 @@ public struct VisionTransformer: Sendable {
         postNormWeight = parameters["vision_model.post_layernorm.weight"]
         postNormBias = parameters["vision_model.post_layernorm.bias"]
         projection = parameters["visual_projection.weight"]
-        encoder = TransformerEncoder(prefix: "vision_model.encoder", configuration: configuration.transformer, parameters: parameters)
+        encoder = TransformerEncoder(
+            prefix: "vision_model.encoder", configuration: configuration.transformer, parameters: parameters, packWeights: packWeights)
     }
 
     /// Rearranges [batch, channels, height, width] pixels into one row per patch, in the order of the

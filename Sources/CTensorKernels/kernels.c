@@ -67,6 +67,21 @@ void cs_linear_rows(const float *x, long m, long k, const float *w, long n_begin
     DISPATCH(linear_rows, x, m, k, w, n_begin, n_end, bias, y, ldy)
 }
 
+long cs_packed_panel_width(void) {
+    switch (current_isa()) {
+    case ISA_AVX512: return 32;
+    case ISA_AVX2: return 16;
+    default: return 8;
+    }
+}
+
+void cs_pack_weights(const float *w, long n, long k, float *packed) { DISPATCH(pack_weights, w, n, k, packed) }
+
+void cs_packed_linear(const float *x, long m, long k, const float *packed, long n, long panel_begin, long panel_end,
+                      const float *bias, float *y, long ldy) {
+    DISPATCH(packed_linear, x, m, k, packed, n, panel_begin, panel_end, bias, y, ldy)
+}
+
 void cs_broadcast_row(float *out, const float *row, long rows, long dim) {
     for (long r = 0; r < rows; r++) memcpy(out + r * dim, row, (size_t)dim * sizeof(float));
 }

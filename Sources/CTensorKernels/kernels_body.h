@@ -198,6 +198,76 @@ KERNEL_TARGET static void KERNEL(linear_rows)(const float *x, long m, long k, co
         }
     }
 }
+
+// Weights packed once into panels of PANEL output columns: panel p holds, for each k, the PANEL
+// weights w[p·PANEL + j][k] side by side (zeros past n). A 6-row × PANEL micro-kernel then keeps
+// 12 vector accumulators in registers and streams one panel with no per-call packing.
+#define PANEL (2 * LANES)
+
+KERNEL_TARGET static void KERNEL(pack_weights)(const float *w, long n, long k, float *packed) {
+    long panels = (n + PANEL - 1) / PANEL;
+    for (long p = 0; p < panels; p++) {
+        float *panel = packed + p * k * PANEL;
+        for (long j = 0; j < PANEL; j++) {
+            long column = p * PANEL + j;
+            if (column < n) {
+                const float *row = w + column * k;
+                for (long index = 0; index < k; index++) panel[index * PANEL + j] = row[index];
+            } else {
+                for (long index = 0; index < k; index++) panel[index * PANEL + j] = 0.0f;
+            }
+        }
+    }
+}
+
+KERNEL_TARGET static inline void KERNEL(packed_tile)(const float *x, long rows, long k, const float *panel,
+                                                     long column0, long n, const float *bias, float *y, long ldy) {
+    typedef KERNEL(vector) vec;
+    const float *x_rows[6];
+    for (long r = 0; r < 6; r++) x_rows[r] = x + (r < rows ? r : rows - 1) * k;
+    vec c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    vec c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    for (long index = 0; index < k; index++) {
+        vec b0 = *(const vec *)(panel + index * PANEL);
+        vec b1 = *(const vec *)(panel + index * PANEL + LANES);
+        float a0 = x_rows[0][index], a1 = x_rows[1][index], a2 = x_rows[2][index];
+        float a3 = x_rows[3][index], a4 = x_rows[4][index], a5 = x_rows[5][index];
+        c00 += a0 * b0; c01 += a0 * b1;
+        c10 += a1 * b0; c11 += a1 * b1;
+        c20 += a2 * b0; c21 += a2 * b1;
+        c30 += a3 * b0; c31 += a3 * b1;
+        c40 += a4 * b0; c41 += a4 * b1;
+        c50 += a5 * b0; c51 += a5 * b1;
+    }
+    vec results[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    long columns = n - column0 < PANEL ? n - column0 : PANEL;
+    for (long r = 0; r < rows; r++) {
+        float *out = y + r * ldy + column0;
+        for (long j = 0; j < columns; j++) {
+            float value = results[r][j / LANES][j % LANES];
+            out[j] = value + (bias ? bias[column0 + j] : 0.0f);
+        }
+    }
+}
+
+KERNEL_TARGET static void KERNEL(packed_linear)(const float *x, long m, long k, const float *packed, long n,
+                                                long panel_begin, long panel_end, const float *bias, float *y,
+                                                long ldy) {
+    // Panels are visited in groups small enough to stay in L2 while every row block reuses them,
+    // so each weight is read from memory once per call.
+    long group = (256 * 1024) / (k * PANEL * (long)sizeof(float));
+    if (group < 1) group = 1;
+    for (long first = panel_begin; first < panel_end; first += group) {
+        long last = first + group < panel_end ? first + group : panel_end;
+        for (long row = 0; row < m; row += 6) {
+            long rows = m - row < 6 ? m - row : 6;
+            for (long p = first; p < last; p++) {
+                KERNEL(packed_tile)(x + row * k, rows, k, packed + p * k * PANEL, p * PANEL, n, bias, y + row * ldy, ldy);
+            }
+        }
+    }
+}
+#undef PANEL
 #undef LANES
 
 #undef KERNEL_SUFFIX

@@ -2,8 +2,9 @@ import Foundation
 
 /// Streaming SHA-256 (FIPS 180-4) for content identity: moved and renamed files are recognised by it.
 /// A cryptographic hash because a catalog may hold millions of files and a collision would silently
-/// attach one photo's vector to another; Foundation on Linux has no digest API, and ~200 MB/s
-/// (release build) is far above the embedding rate, so a faster non-cryptographic hash buys nothing.
+/// attach one photo's vector to another. Foundation on Linux has no digest API. Measured ~100 MB/s
+/// per core (release): a 3 MB photo hashes in ~30 ms, under a tenth of its ViT-B/32 embedding cost,
+/// and the hash runs in the prefetch that overlaps encoding; only unchanged files skip it.
 public struct SHA256Hasher: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)

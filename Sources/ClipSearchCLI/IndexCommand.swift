@@ -18,6 +18,7 @@ struct IndexCommand: ParsableCommand {
 
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var model: ModelOptions
+    @OptionGroup var video: VideoIndexArguments
 
     @Flag(help: "Also index hidden files and folders (names starting with a dot).")
     var includeHidden = false
@@ -53,9 +54,10 @@ struct IndexCommand: ParsableCommand {
         options.pauseAfterBatch = pauseAfterBatch
         let progress = ProgressDisplay(enabled: !quiet)
         let pipeline = ImagePipeline(embedder: searchModel.embedder, allowsJPEGScaling: !exactDecoding)
-        let summary = try Indexer(catalog: database, model: searchModel, pipeline: pipeline).run(
+        var summary = try Indexer(catalog: database, model: searchModel, pipeline: pipeline).run(
             options, shouldStop: { interrupt.isRaised }, progress: progress.update)
         progress.finish()
+        try indexVideos(into: &summary, model: searchModel, catalog: database, arguments: video, interrupt: interrupt)
         print(json ? summaryJSON(summary) : summaryText(summary, catalogPath: database.path))
         if summary.interrupted { throw ExitCode(130) }
     }

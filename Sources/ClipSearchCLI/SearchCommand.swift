@@ -26,6 +26,9 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Number of results.")
     var top = 10
 
+    @Option(help: "Only photos or only video moments (photo|video).")
+    var type: MediaType?
+
     @Option(help: "Only results with cosine ≥ this score.")
     var threshold: Float?
 
@@ -47,11 +50,12 @@ struct SearchCommand: ParsableCommand {
         let terms = query.first == "--" ? Array(query.dropFirst()) : query
         let parsed = try Query.parse(terms)
         let database = try catalog.open(createIfMissing: false)
-        let searcher = try Searcher(catalog: database, model: try model.load())
-        let results = try searcher.search(parsed, top: top, threshold: threshold)
+        let searcher = try Searcher(catalog: database, model: try model.load(), mediaType: type)
+        // Video frames merge into moments (MomentSearch.swift); photos pass through.
+        let results = try MomentSearch(searcher: searcher).search(parsed, top: top, threshold: threshold)
         let output = LineOutput()
         if json {
-            output.write("[" + results.map(Self.json).joined(separator: ",") + "]")
+            output.write("[" + results.map(MomentFormatting.json).joined(separator: ",") + "]")
         } else if paths {
             for result in results { output.write(result.path) }
         } else {
@@ -62,9 +66,8 @@ struct SearchCommand: ParsableCommand {
             if results.isEmpty { output.warn("no results" + (threshold.map { " with score ≥ \($0)" } ?? "")) }
             if !results.isEmpty { output.write("rank  score   path") }
             for result in results {
-                let time = result.mediaType == .video ? String(format: " @ %.1f s", result.frameTime) : ""
-                output.write(String(format: "%4d  ", result.rank) + formatScore(result.score) + "  " + result.path + time)
-                if let previewer {
+                output.write(String(format: "%4d  ", result.rank) + formatScore(result.score) + "  " + MomentFormatting.label(result))
+                if let previewer, result.mediaType == .photo {
                     output.flush()
                     previewer.show(path: result.path)
                 }

@@ -73,7 +73,8 @@ public final class Indexer: Sendable {
             let result = try scanner.scan(root: root)
             for file in result.files where file.mediaType == .photo { scanned[file.path] = file }
             unreadable += result.unreadableFolders
-            for state in try catalog.mediaStates(under: root, modelID: modelID) { known[state.record.path] = state }
+            // Video rows belong to VideoIndexer (VideoIndexing.swift); this run must not remove them.
+            for state in try catalog.mediaStates(under: root, modelID: modelID) where state.record.mediaType == .photo { known[state.record.path] = state }
         }
         let runID = try catalog.write("run start") { writer in
             try writer.registerModel(id: modelID, name: model.name, dimension: model.embedder.dimension)

@@ -30,10 +30,10 @@ public enum Operations {
         return 16
     }()
 
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, into output: Tensor) {
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, into output: Tensor, streaming: Bool? = nil) {
         let m = x.shape[0], k = x.shape[1], n = weight.shape[0]
         precondition(weight.shape[1] == k && output.count == m * n, "linear: \(x.shape) · \(weight.shape)ᵀ")
-        if m <= streamingRowLimit {
+        if streaming ?? (m <= streamingRowLimit) {
             let input = x.pointer, weights = weight.pointer, biasPointer = bias?.pointer, result = output.pointer
             Parallel.forRanges(count: (n + 3) / 4, minimumPerThread: 16) { start, end in
                 cs_linear_rows(input, m, k, weights, start * 4, min(n, end * 4), biasPointer, result, n)

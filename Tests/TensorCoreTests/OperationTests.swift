@@ -41,6 +41,19 @@ final class OperationTests: XCTestCase {
         XCTAssertGreaterThan(Operations.streamingRowLimit, 1)
     }
 
+    func testPackedLinearMatchesDefinition() {
+        // Row counts around the 6-row tile, columns around the panel width, odd inner sizes.
+        for (m, k, n) in [(1, 3, 1), (5, 17, 31), (6, 64, 32), (7, 33, 33), (13, 50, 70), (40, 129, 100)] {
+            let x = randomTensor([m, k]), w = randomTensor([n, k]), b = randomTensor([n])
+            let packed = PackedMatrix(w)
+            let output = Tensor(uninitializedShape: [m, n])
+            Operations.linear(x, packed: packed, bias: b, into: output)
+            assertClose(output.values, naiveLinear(x, w, b), tolerance: 1e-5, "packed linear \(m)×\(k)×\(n)")
+            Operations.linear(x, packed: packed, bias: nil, into: output)
+            assertClose(output.values, naiveLinear(x, w, nil), tolerance: 1e-5, "packed linear without bias \(m)×\(k)×\(n)")
+        }
+    }
+
     func testMatmulTransposes() {
         let a = randomTensor([5, 7]), b = randomTensor([7, 4])
         let product = Operations.matmul(a, b).values

@@ -121,4 +121,19 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertEqual(losses.count, 12)
         XCTAssertLessThan(losses.last!, 0.7 * losses.first!, "loss \(losses)")
     }
+
+    func testFromScratchUsesSeededRandomWeightsAndTheGivenConfig() throws {
+        var options = try options(out: folder.appendingPathComponent("scratch"), steps: 2)
+        options.fromScratch = true
+        options.configFile = TrainingFixtures.model("tiny-quickgelu").appendingPathComponent("config.json")
+        options.selection = TrainableSelection(freezeText: true)
+        _ = try TrainingSession(options: options) { _ in }.run()
+        let trained = try CLIPModel.load(directory: options.outputDirectory)
+        let fixture = try CLIPModel.load(directory: TrainingFixtures.model("tiny-quickgelu"))
+        let seeded = try CLIPModel.random(configuration: fixture.configuration, seed: options.seed)
+        let textName = "text_model.encoder.layers.0.mlp.fc1.weight"
+        XCTAssertEqual(trained.parameters[textName].values, seeded.parameters[textName].values, "frozen text tower keeps its seeded init")
+        XCTAssertNotEqual(trained.parameters[textName].values, fixture.parameters[textName].values)
+        XCTAssertNotEqual(trained.parameters["visual_projection.weight"].values, seeded.parameters["visual_projection.weight"].values)
+    }
 }

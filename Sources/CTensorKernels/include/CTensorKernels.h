@@ -33,6 +33,14 @@ void cs_attention_head(const float *q, const float *k, const float *v, long ld_i
 /// [n, k], y rows are `ldy` apart. For few rows, where streaming the weights once beats GEMM packing.
 void cs_linear_rows(const float *x, long m, long k, const float *w, long n_begin, long n_end, const float *bias,
                     float *y, long ldy);
+/// Output columns per packed weight panel for this CPU's kernels (32 with AVX-512).
+long cs_packed_panel_width(void);
+/// Packs w [n, k] into ceil(n / panel) panels of k × panel floats (see cs_packed_panel_width).
+void cs_pack_weights(const float *w, long n, long k, float *packed);
+/// y[i, j] = x[i, :] . w[j, :] (+ bias[j]) over the columns of panels [panel_begin, panel_end), with w
+/// packed by cs_pack_weights: no per-call packing, for the few-hundred-row products of inference.
+void cs_packed_linear(const float *x, long m, long k, const float *packed, long n, long panel_begin, long panel_end,
+                      const float *bias, float *y, long ldy);
 /// Scales each row to unit L2 norm (rows of zeros stay zero).
 void cs_normalize_rows(float *x, long rows, long dim);
 /// Keeps large activation buffers in the heap (no page zeroing per allocation). Call once.

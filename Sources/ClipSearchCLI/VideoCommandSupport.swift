@@ -1,0 +1,133 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Media
+import SearchCore
+
+extension MediaType: @retroactive ExpressibleByArgument {}
+extension DecodingMode: @retroactive ExpressibleByArgument {}
+extension VideoExport.CutMode: @retroactive ExpressibleByArgument {}
+
+/// Video options of `clip-search index`.
+struct VideoIndexArguments: ParsableArguments {
+    @Flag(help: "Skip videos (index photos only).")
+    var noVideos = false
+
+    @Option(help: "Seconds between sampled video frames.")
+    var videoInterval: Double = 1
+
+    @Option(help: "ffmpeg scene score (0–1) above which a frame is also sampled as a shot change.")
+    var sceneThreshold: Double = 0.3
+
+    @Flag(help: "Do not sample extra frames at shot changes.")
+    var noShotDetection = false
+
+    @Option(help: "Video decoding: full (exact), fast (no deblocking; default), keyframes (fastest, coarse).")
+    var videoDecoding: DecodingMode = .fast
+
+    func validate() throws {
+        guard videoInterval > 0, videoInterval.isFinite else { throw ValidationError("--video-interval must be a positive number of seconds") }
+        guard (0...1).contains(sceneThreshold) else { throw ValidationError("--scene-threshold must be between 0 and 1") }
+    }
+
+    var sampling: SamplingOptions {
+        var options = SamplingOptions()
+        options.interval = videoInterval
+        options.sceneThreshold = noShotDetection ? nil : sceneThreshold
+        options.decoding = videoDecoding
+        return options
+    }
+}
+
+extension IndexCommand {
+    /// Runs the video indexer over the same folders and folds its counters into the photo summary.
+    func indexVideos(into summary: inout IndexSummary, model searchModel: SearchModel, catalog database: Catalog,
+                     arguments: VideoIndexArguments, interrupt: InterruptFlag) throws {
+        guard !arguments.noVideos, !summary.interrupted else { return }
+        var options = VideoIndexOptions(roots: folders)
+        options.includeHidden = includeHidden
+        options.sampling = arguments.sampling
+        let display = VideoProgressDisplay(enabled: !quiet)
+        let tools: FFmpegTools
+        do { tools = try FFmpegTools.locate() } catch {
+            // Without ffmpeg photos still index; videos are reported, not silently ignored.
+            summary.failures.append(IndexFailure(path: folders.joined(separator: ", "), reason: "videos skipped: \(error)"))
+            return
+        }
+        let videos = try VideoIndexer(catalog: database, model: searchModel, tools: tools).run(
+            options, shouldStop: { interrupt.isRaised }, progress: display.update)
+        display.finish()
+        let counters = videos.counters
+        summary.counters.scanned += counters.scanned
+        summary.counters.embedded += counters.embedded
+        summary.counters.unchanged += counters.unchanged
+        summary.counters.moved += counters.moved
+        summary.counters.copied += counters.copied
+        summary.counters.removed += counters.removed
+        summary.counters.failed += counters.failed
+        summary.failures += videos.failures
+        summary.interrupted = summary.interrupted || videos.interrupted
+        summary.seconds += videos.seconds
+    }
+}
+
+/// Video progress in seconds of video, with the speed as a multiple of real time.
+final class VideoProgressDisplay {
+    let enabled: Bool
+    let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastLine = -Double.infinity
+    private var drewLine = false
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    func update(_ progress: VideoIndexProgress) {
+        guard enabled, progress.videoCount > 0 else { return }
+        let speed = progress.seconds > 0 ? progress.totalVideoSeconds / progress.seconds : 0
+        let name = (progress.path as NSString).lastPathComponent
+        let text = "video \(min(progress.videoIndex + 1, progress.videoCount))/\(progress.videoCount) \(name): "
+            + "\(VideoTime.format(progress.position)) of \(VideoTime.format(progress.duration))"
+            + String(format: "  %.1f× real time", speed)
+        if isTerminal {
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
+            drewLine = true
+        } else if progress.seconds - lastLine >= 2 {
+            lastLine = progress.seconds
+            standardError("progress: " + text)
+        }
+    }
+
+    func finish() {
+        if drewLine { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// Table and JSON forms of photo and moment results.
+enum MomentFormatting {
+    /// `path @ 00:12:31–00:12:44 (peak 00:12:35)` for a moment, the path for a photo.
+    static func label(_ result: MomentResult) -> String {
+        guard let moment = result.moment else { return result.path }
+        return result.path + " @ " + VideoTime.format(moment.start) + "–" + VideoTime.format(moment.end)
+            + " (peak " + VideoTime.format(moment.peakTime) + ")"
+    }
+
+    static func json(_ result: MomentResult) -> String {
+        var text = "{\"rank\":\(result.rank),\"score\":\(result.score),\"path\":\(JSONText.string(result.path)),"
+            + "\"media_id\":\(result.mediaID),\"type\":\"\(result.mediaType.rawValue)\",\"time\":\(result.frameTime)"
+        if let moment = result.moment {
+            text += ",\"start\":\(moment.start),\"end\":\(moment.end),\"peak\":\(moment.peakTime),\"frames\":\(moment.frameCount)"
+        }
+        return text + "}"
+    }
+}
+
+/// Seconds or `[hh:]mm:ss[.fff]` on the command line.
+struct TimeArgument: ExpressibleByArgument {
+    let seconds: Double
+
+    init?(argument: String) {
+        guard let value = try? VideoTime.parse(argument) else { return nil }
+        seconds = value
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// What ffprobe says about a video file.
+public struct VideoInfo: Sendable, Equatable {
+    /// Seconds.
+    public var duration: Double
+    /// ffmpeg's codec name of the first picture stream (`h264`, `vp9`, `av1`, …).
+    public var codec: String
+    /// Stored size in pixels.
+    public var width: Int
+    public var height: Int
+    /// Size as shown: sample aspect ratio applied and rotated by the display matrix (ffmpeg auto-rotates).
+    public var displayWidth: Int
+    public var displayHeight: Int
+    /// Frames per second (average), nil when unknown.
+    public var frameRate: Double?
+    public var hasAudio: Bool
+    public var container: String
+    /// Index of the picture stream in the file (what `-map 0:N` selects).
+    public var streamIndex: Int
+
+    public init(duration: Double, codec: String, width: Int, height: Int, displayWidth: Int, displayHeight: Int,
+                frameRate: Double?, hasAudio: Bool, container: String, streamIndex: Int = 0) {
+        self.duration = duration
+        self.codec = codec
+        self.width = width
+        self.height = height
+        self.displayWidth = displayWidth
+        self.displayHeight = displayHeight
+        self.frameRate = frameRate
+        self.hasAudio = hasAudio
+        self.container = container
+        self.streamIndex = streamIndex
+    }
+}
+
+/// Reads a video's streams with `ffprobe -print_format json`.
+public struct VideoProbe: Sendable {
+    public let tools: FFmpegTools
+
+    public init(tools: FFmpegTools) {
+        self.tools = tools
+    }
+
+    public func probe(path: String) throws -> VideoInfo {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw MediaError.unreadable(path: path, reason: "file missing or not readable")
+        }
+        let result = try FFmpegTools.run(tools.ffprobe, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path])
+        guard result.status == 0 else {
+            throw MediaError.unreadable(path: path, reason: Self.toolMessage(result.error, path: path, fallback: "ffprobe exit status \(result.status)"))
+        }
+        return try Self.parse(json: result.output, path: path)
+    }
+
+    /// Interprets ffprobe's JSON (separate from running it so the rules are testable).
+    public static func parse(json: Data, path: String) throws -> VideoInfo {
+        guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            throw MediaError.unreadable(path: path, reason: "ffprobe printed no JSON")
+        }
+        let streams = root["streams"] as? [[String: Any]] ?? []
+        let format = root["format"] as? [String: Any] ?? [:]
+        guard !streams.isEmpty || !format.isEmpty else {
+            throw MediaError.unreadable(path: path, reason: "ffprobe found no format and no streams")
+        }
+        func isCoverArt(_ stream: [String: Any]) -> Bool {
+            ((stream["disposition"] as? [String: Any])?["attached_pic"] as? Int) == 1
+        }
+        // Cover art in music files is a one-frame "video" stream: it is not a video.
+        guard let video = streams.first(where: { $0["codec_type"] as? String == "video" && !isCoverArt($0) }) else {
+            throw MediaError.noVideoStream(path: path, streams: streams.map { stream in
+                let type = stream["codec_type"] as? String ?? "unknown"
+                let codec = stream["codec_name"] as? String ?? "?"
+                return isCoverArt(stream) ? "cover art (\(codec))" : "\(type) (\(codec))"
+            })
+        }
+        guard let width = video["width"] as? Int, let height = video["height"] as? Int, width > 0, height > 0 else {
+            throw MediaError.unreadable(path: path, reason: "the video stream has no picture size (unsupported codec?)")
+        }
+        let duration = [number(video["duration"]), number(format["duration"])].compactMap { $0 }.first { $0 > 0 } ?? 0
+        guard duration > 0, duration.isFinite else { throw MediaError.zeroDuration(path: path) }
+
+        var displayWidth = width, displayHeight = height
+        if let aspect = ratio(video["sample_aspect_ratio"]), aspect > 0, abs(aspect - 1) > 1e-6 {
+            displayWidth = max(1, Int((Double(width) * aspect).rounded()))
+        }
+        if quarterTurn(video) { swap(&displayWidth, &displayHeight) }
+        return VideoInfo(
+            duration: duration, codec: video["codec_name"] as? String ?? "unknown", width: width, height: height,
+            displayWidth: displayWidth, displayHeight: displayHeight,
+            frameRate: ratio(video["avg_frame_rate"]).flatMap { $0 > 0 ? $0 : nil } ?? ratio(video["r_frame_rate"]),
+            hasAudio: streams.contains { $0["codec_type"] as? String == "audio" },
+            container: format["format_name"] as? String ?? "unknown", streamIndex: video["index"] as? Int ?? 0)
+    }
+
+    /// ±90° from the display matrix side data (ffmpeg ≥ 5) or the older `rotate` tag.
+    static func quarterTurn(_ stream: [String: Any]) -> Bool {
+        var degrees: Double?
+        for side in stream["side_data_list"] as? [[String: Any]] ?? [] {
+            if let rotation = number(side["rotation"]) { degrees = rotation }
+        }
+        if degrees == nil, let tags = stream["tags"] as? [String: Any] { degrees = number(tags["rotate"]) }
+        guard let degrees else { return false }
+        let turns = Int((degrees / 90).rounded())
+        return turns % 2 != 0
+    }
+
+    static func number(_ value: Any?) -> Double? {
+        if let text = value as? String { return Double(text) }
+        if let number = value as? NSNumber { return number.doubleValue }
+        return nil
+    }
+
+    /// `30000/1001` or `1:1` → value; `0/0` → nil.
+    static func ratio(_ value: Any?) -> Double? {
+        guard let text = value as? String else { return nil }
+        let parts = text.split(whereSeparator: { $0 == "/" || $0 == ":" })
+        guard parts.count == 2, let numerator = Double(parts[0]), let denominator = Double(parts[1]), denominator != 0 else { return nil }
+        return numerator / denominator
+    }
+
+    /// ffmpeg's stderr without the path prefix it repeats.
+    static func toolMessage(_ error: String, path: String, fallback: String) -> String {
+        let text = error.lastLines(3).replacingOccurrences(of: path + ": ", with: "")
+        return text.isEmpty ? fallback : text
+    }
+}

@@ -1,0 +1,204 @@
+import Catalog
+import Dispatch
+import Foundation
+import Media
+
+public struct VideoIndexOptions: Sendable {
+    public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "m2ts", "wmv", "flv", "3gp", "ogv"]
+
+    public var roots: [String]
+    public var includeHidden = false
+    public var sampling = SamplingOptions()
+
+    public init(roots: [String]) {
+        self.roots = roots
+    }
+}
+
+/// Reported while a video is sampled (seconds of video done) and after each video.
+public struct VideoIndexProgress: Sendable {
+    public var path: String
+    public var videoIndex: Int
+    public var videoCount: Int
+    /// Seconds of this video processed, and its duration.
+    public var position: Double
+    public var duration: Double
+    /// Seconds of video processed in this run, over all videos, and the run's wall-clock seconds.
+    public var totalVideoSeconds: Double
+    public var seconds: Double
+}
+
+/// Indexes the videos under folders into the same catalog as photos: one vector per sampled frame
+/// (keyed by its time), media type, duration, codec and size on the media row.
+///
+/// Incremental like the photo indexer (same size and modification time and vectors present, or a
+/// recorded failure: skipped; identical content elsewhere: vectors copied). Each video commits in
+/// one transaction, so an interrupted run keeps every finished video. Bad videos are recorded as
+/// failed with the reason and skipped. Only video rows are ever touched or removed here.
+public final class VideoIndexer: Sendable {
+    public let catalog: Catalog
+    public let model: SearchModel
+    public let pipeline: ImagePipeline
+    public let tools: FFmpegTools
+
+    public init(catalog: Catalog, model: SearchModel, tools: FFmpegTools, pipeline: ImagePipeline? = nil) {
+        self.catalog = catalog
+        self.model = model
+        self.tools = tools
+        self.pipeline = pipeline ?? ImagePipeline(embedder: model.embedder)
+    }
+
+    /// The sampler's frame size follows the model's resize target.
+    public func sampler(_ options: SamplingOptions) -> VideoFrameSampler {
+        var options = options
+        options.shortSide = model.embedder.preprocessor.shortestEdge
+        return VideoFrameSampler(tools: tools, options: options)
+    }
+
+    public func run(_ options: VideoIndexOptions, shouldStop: @escaping @Sendable () -> Bool = { false },
+                    progress: (VideoIndexProgress) -> Void = { _ in }) throws -> IndexSummary {
+        let started = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        let modelID = model.identifier
+        let roots = options.roots.map(MediaScanner.absolutePath)
+        let scanner = MediaScanner(includeHidden: options.includeHidden,
+                                   extensions: Dictionary(uniqueKeysWithValues: VideoIndexOptions.videoExtensions.map { ($0, MediaType.video) }))
+        var scanned: [String: ScannedFile] = [:]
+        var unreadable: [String] = []
+        var known: [String: MediaState] = [:]
+        for root in roots {
+            let result = try scanner.scan(root: root)
+            for file in result.files { scanned[file.path] = file }
+            unreadable += result.unreadableFolders
+            for state in try catalog.mediaStates(under: root, modelID: modelID) where state.record.mediaType == .video {
+                known[state.record.path] = state
+            }
+        }
+        let runID = try catalog.write("video run start") { writer in
+            try writer.registerModel(id: modelID, name: model.name, dimension: model.embedder.dimension)
+            return try writer.beginIndexRun(modelID: modelID, roots: roots)
+        }
+        var counters = IndexRunCounters()
+        counters.scanned = scanned.count
+        var work: [ScannedFile] = []
+        for file in scanned.values.sorted(by: { $0.path < $1.path }) {
+            if let state = known[file.path], state.record.size == file.size, state.record.modificationTime == file.modificationTime,
+               state.hasEmbedding || state.record.status == .failed {
+                counters.unchanged += 1
+            } else {
+                work.append(file)
+            }
+        }
+        let missing = known.values.filter { state in
+            scanned[state.record.path] == nil && !unreadable.contains { state.record.path.hasPrefix($0 + "/") }
+        }
+        var failures: [IndexFailure] = []
+        var videoSeconds = 0.0
+        var interrupted = false
+        let sampler = self.sampler(options.sampling)
+        let probe = VideoProbe(tools: tools)
+        var knownHashes = try catalog.embeddedContentHashes(modelID: modelID)
+
+        for (videoIndex, file) in work.enumerated() {
+            if shouldStop() {
+                interrupted = true
+                break
+            }
+            var record = MediaRecord(path: file.path, size: file.size, modificationTime: file.modificationTime,
+                                     contentHash: "", mediaType: .video)
+            let outcome: Result<[FrameEmbedding], Error>
+            var copiedFrom: Int64?
+            do {
+                record.contentHash = try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: file.path))
+                let info = try probe.probe(path: file.path)
+                (record.width, record.height) = (info.displayWidth, info.displayHeight)
+                record.duration = info.duration
+                record.codec = info.codec
+                if let source = knownHashes[record.contentHash], try catalog.media(id: source)?.mediaType == .video {
+                    copiedFrom = source
+                    outcome = .success([])
+                } else {
+                    let base = videoSeconds
+                    outcome = Result {
+                        try embedFrames(path: file.path, info: info, sampler: sampler, shouldStop: shouldStop) { position in
+                            progress(VideoIndexProgress(path: file.path, videoIndex: videoIndex, videoCount: work.count, position: position,
+                                                        duration: info.duration, totalVideoSeconds: base + position, seconds: elapsed()))
+                        }
+                    }
+                    if case .success = outcome { videoSeconds += info.duration }
+                }
+            } catch {
+                outcome = .failure(error)
+            }
+            if case .failure(let error) = outcome, error is SamplingStopped {
+                interrupted = true
+                break
+            }
+            try catalog.write("video commit") { writer in
+                switch outcome {
+                case .success(let frames):
+                    let id = try writer.upsertMedia(record)
+                    knownHashes[record.contentHash] = id
+                    if let copiedFrom {
+                        try writer.copyEmbeddings(fromMediaID: copiedFrom, toMediaID: id, modelID: modelID)
+                        counters.copied += 1
+                    } else {
+                        try writer.replaceEmbeddings(mediaID: id, modelID: modelID, frames)
+                        counters.embedded += 1
+                    }
+                case .failure(let error):
+                    record.status = .failed
+                    record.error = ImagePipeline.reason(error, path: file.path)
+                    try writer.upsertMedia(record)
+                    failures.append(IndexFailure(path: file.path, reason: record.error ?? "\(error)"))
+                    counters.failed += 1
+                }
+                try writer.updateIndexRun(id: runID, counters: counters, status: .running)
+            }
+            progress(VideoIndexProgress(path: file.path, videoIndex: videoIndex + 1, videoCount: work.count, position: record.duration ?? 0,
+                                        duration: record.duration ?? 0, totalVideoSeconds: videoSeconds, seconds: elapsed()))
+        }
+        if !interrupted {
+            counters.removed = missing.count
+        }
+        try catalog.write("video run end") { writer in
+            if !interrupted { try writer.deleteMedia(ids: missing.compactMap(\.record.id)) }
+            try writer.updateIndexRun(id: runID, counters: counters, status: interrupted ? .interrupted : .completed)
+        }
+        return IndexSummary(runID: runID, counters: counters, failures: failures, unreadableFolders: unreadable,
+                            interrupted: interrupted, seconds: elapsed())
+    }
+
+    /// Samples, preprocesses and embeds one video's frames in batches of the embedder's size;
+    /// ffmpeg decodes ahead of the encoder in its own process.
+    func embedFrames(path: String, info: VideoInfo, sampler: VideoFrameSampler, shouldStop: () -> Bool,
+                     position: (Double) -> Void) throws -> [FrameEmbedding] {
+        let batchSize = max(1, model.embedder.imageBatchSize)
+        let preprocessor = model.embedder.preprocessor
+        var times: [Double] = []
+        var pixels: [[Float]] = []
+        var result: [FrameEmbedding] = []
+        func flush() throws {
+            let vectors = try pipeline.encode(pixels)
+            for (time, vector) in zip(times, vectors) {
+                // Two samples can share a time (a shot change on the interval grid): keep one.
+                if let last = result.last, last.frameTime == time { continue }
+                result.append(FrameEmbedding(frameTime: time, vector: vector))
+            }
+            position(times.last ?? 0)
+            times.removeAll(keepingCapacity: true)
+            pixels.removeAll(keepingCapacity: true)
+        }
+        let summary = try sampler.sample(path: path, info: info, shouldStop: shouldStop) { frame in
+            times.append(frame.time)
+            pixels.append(preprocessor.pixelValues(for: frame.image))
+            if pixels.count >= batchSize { try flush() }
+        }
+        if summary.stopped { throw SamplingStopped() }
+        if !pixels.isEmpty { try flush() }
+        return result
+    }
+}
+
+/// Internal marker: the user asked to stop while a video was being sampled.
+struct SamplingStopped: Error {}

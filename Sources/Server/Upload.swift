@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import ImageCodecs
+
+/// A request body read under the upload limit: a multipart form, a JSON object, or raw image bytes.
+struct Upload: Sendable {
+    struct Image: Sendable { var data: Data; var name: String }
+    var form: MultipartForm?
+    nonisolated(unsafe) var json: [String: Any]?
+    var image: Image?
+
+    static func read(_ request: Request, context: BasicRequestContext, limit: Int) async throws -> Upload {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw ServerError.payloadTooLarge(limit: limit)
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw ServerError.payloadTooLarge(limit: limit)
+        }
+        let data = Data(buffer.readableBytesView)
+        let contentType = request.headers[.contentType] ?? ""
+        let mime = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        var upload = Upload()
+        if data.isEmpty { return upload }
+        if mime == "multipart/form-data" {
+            guard let boundary = MultipartForm.boundary(contentType: contentType) else {
+                throw ServerError.badRequest("multipart/form-data without a boundary")
+            }
+            let form = try MultipartForm.parse(data, boundary: boundary)
+            upload.form = form
+            if let file = form.file("image") { upload.image = try checkedImage(file.data, name: file.filename ?? "upload") }
+        } else if mime == "application/json" {
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ServerError.badRequest("the body is not a JSON object")
+            }
+            upload.json = object
+        } else if mime.hasPrefix("image/") || mime == "application/octet-stream" {
+            upload.image = try checkedImage(data, name: "upload")
+        } else {
+            throw ServerError.unsupportedMediaType(
+                "Content-Type '\(mime)' is not accepted: send multipart/form-data, application/json, or image bytes")
+        }
+        return upload
+    }
+
+    /// Refuses non-images before they reach a decoder (the decoder also enforces the pixel limit).
+    static func checkedImage(_ data: Data, name: String) throws -> Image {
+        guard ImageFormat.sniff(data) != nil else {
+            throw ServerError.unsupportedMediaType("\(name) is not a JPEG, PNG, GIF, WebP, BMP or TIFF image")
+        }
+        return Image(data: data, name: name)
+    }
+}
