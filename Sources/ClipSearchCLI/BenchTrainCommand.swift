@@ -33,7 +33,7 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         let configuration = CLIPConfiguration.vitBase32
-        let model = try CLIPModel.random(configuration: configuration, seed: 42)
+        let model = try CLIPModel.random(configuration: configuration, seed: 42, packWeights: false)
         let trainer = ContrastiveTrainer(model: model, selection: TrainableSelection(projectionsOnly: train == "projections"))
         let optimizer = Optimizer(settings: OptimizerSettings(kind: .adamw), parameters: model.parameters, names: trainer.trainableNames)
         let gradients = GradientStore(mirroring: model.parameters)

@@ -22,17 +22,20 @@ struct CatalogOptions: ParsableArguments {
 
 /// `--model`, shared by the commands that embed.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model folder in the Hugging Face layout (default: $CLIPSEARCH_MODEL).")
+    @Option(help: "Model folder or Hugging Face hub id (default: $CLIPSEARCH_MODEL, else openai/clip-vit-base-patch32 if cached).")
     var model: String?
 
+    @Flag(help: "Use only models already in the cache (also HF_HUB_OFFLINE=1).")
+    var offline = false
+
     func load() throws -> SearchModel {
-        try SearchModel.load(argument: try modelArgument(model))
+        try SearchModel.load(argument: try modelArgument(model), offline: offline)
     }
 
     /// The model's catalog identity without loading its weights; nil when no model was named.
     static func identifier(ifGiven option: String?) throws -> String? {
         guard let argument = try? modelArgument(option) else { return nil }
-        return try SearchModel.fingerprint(directory: try resolveModelDirectory(argument))
+        return try SearchModel.fingerprint(directory: try resolveModelDirectory(argument, offline: true))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIPModels
 import Foundation
+import ModelStore
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,8 +9,11 @@ struct EmbedCommand: ParsableCommand {
         abstract: "Print L2-normalised CLIP embeddings of texts and images, one JSON object per line.",
         discussion: "Texts come first, in the order given, then images. A file that cannot be decoded is reported on standard error and the command exits with status 1 after printing the others.")
 
-    @Option(help: "Model folder in the Hugging Face layout (config.json, model.safetensors, vocab.json, merges.txt).")
+    @Option(help: "Model folder (Hugging Face, OpenCLIP or Chinese-CLIP layout) or hub id.")
     var model: String
+
+    @Flag(help: "Use only models already in the cache (also HF_HUB_OFFLINE=1).")
+    var offline = false
 
     @Option(name: .customLong("text"), help: "A text to embed (repeatable).")
     var texts: [String] = []
@@ -27,7 +31,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let embedder = try CLIPEmbedder.load(directory: URL(fileURLWithPath: model))
+        let embedder = try CLIPEmbedder.load(directory: try ModelResolver.resolve(model, offline: offline))
         let output = LineOutput()
         for (text, vector) in zip(texts, try embedder.embed(texts: texts)) {
             output.write("{\"type\":\"text\",\"input\":\(JSONText.string(text)),\"embedding\":\(JSONText.floats(vector))}")
@@ -53,8 +57,11 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Print the token ids of texts (start and end tokens included, no padding), one JSON object per line.")
 
-    @Option(help: "Model folder (any supported family); only its tokenizer files are read.")
+    @Option(help: "Model folder (any supported family) or hub id; only its tokenizer files are read.")
     var model: String
+
+    @Flag(help: "Use only models already in the cache (also HF_HUB_OFFLINE=1).")
+    var offline = false
 
     @Argument(help: "Texts to tokenize.")
     var texts: [String] = []
@@ -64,7 +71,7 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try ModelFamilyLoader.tokenizer(directory: URL(fileURLWithPath: model))
+        let tokenizer = try ModelFamilyLoader.tokenizer(directory: try ModelResolver.resolve(model, offline: offline))
         let output = LineOutput()
         for text in texts {
             output.write("{\"input\":\(JSONText.string(text)),\"ids\":\(JSONText.integers(tokenizer.encode(text)))}")

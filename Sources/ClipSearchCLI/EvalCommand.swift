@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let clip = try CLIPModel.load(directory: directory)
+        let clip = try CLIPModel.load(directory: directory, packWeights: false)
         let dataset = try TrainingSession.dataset(
             file: URL(fileURLWithPath: data), model: clip, modelDirectory: directory, log: TrainingCommandSupport.warnOrPrint)
         let metrics = try ContrastiveTrainer(model: clip).evaluate(dataset, indices: Array(0..<dataset.count), batchSize: batchSize)

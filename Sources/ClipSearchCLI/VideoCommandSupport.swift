@@ -4,9 +4,9 @@ import Foundation
 import Media
 import SearchCore
 
-extension MediaType: @retroactive ExpressibleByArgument {}
-extension DecodingMode: @retroactive ExpressibleByArgument {}
-extension VideoExport.CutMode: @retroactive ExpressibleByArgument {}
+extension MediaType: ExpressibleByArgument {}
+extension DecodingMode: ExpressibleByArgument {}
+extension VideoExport.CutMode: ExpressibleByArgument {}
 
 /// Video options of `clip-search index`.
 struct VideoIndexArguments: ParsableArguments {
@@ -22,7 +22,7 @@ struct VideoIndexArguments: ParsableArguments {
     @Flag(help: "Do not sample extra frames at shot changes.")
     var noShotDetection = false
 
-    @Option(help: "Video decoding: full (exact), fast (no deblocking; default), keyframes (fastest, coarse).")
+    @Option(help: "Video decoding: full (every frame), fast (skip B-frames and deblocking; default), keyframes (fastest, coarse).")
     var videoDecoding: DecodingMode = .fast
 
     func validate() throws {
@@ -51,7 +51,7 @@ extension IndexCommand {
         let tools: FFmpegTools
         do { tools = try FFmpegTools.locate() } catch {
             // Without ffmpeg photos still index; videos are reported, not silently ignored.
-            summary.failures.append(IndexFailure(path: folders.joined(separator: ", "), reason: "videos skipped: \(error)"))
+            standardError("videos skipped: \(error)")
             return
         }
         let videos = try VideoIndexer(catalog: database, model: searchModel, tools: tools).run(

@@ -5,8 +5,10 @@ import ImageCodecs
 public enum DecodingMode: String, Sendable, CaseIterable {
     /// Every frame, exact sampling times.
     case full
-    /// Every frame, but without the H.264/HEVC deblocking filter and with the decoders' non-exact
-    /// fast paths: visibly softer at full size, irrelevant at the model's 224 pixels; ~20–40% faster.
+    /// B-frames are not decoded (`-skip_frame bidir`) and the deblocking filter is skipped: ~2.5×
+    /// faster on typical H.264. Samples land on the nearest I/P frame (times stay exact, a few
+    /// hundredths of a second later than the grid). Streams made only of B-frames (some HEVC) decode
+    /// nothing this way: callers fall back to `.full` (VideoIndexer does).
     case fast
     /// Key frames only (`-skip_frame nokey`): ~10–20× faster, but a sample only every GOP (often
     /// 2–10 s) and shot changes only seen at key frames.
@@ -75,7 +77,7 @@ public struct VideoFrameSampler: Sendable {
         var input = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-threads", "\(max(0, options.threads))"]
         switch options.decoding {
         case .full: break
-        case .fast: input += ["-skip_loop_filter", "all", "-flags2", "fast"]
+        case .fast: input += ["-skip_frame", "bidir", "-skip_loop_filter", "all", "-flags2", "fast"]
         case .keyframes: input += ["-skip_frame", "nokey"]
         }
         return input + ["-an", "-sn", "-dn", "-i", path, "-map", "0:\(info.streamIndex)",

@@ -92,9 +92,11 @@ public final class Indexer: Sendable {
                 work.append(file)
             }
         }
-        // Rows whose file is gone, except under folders we could not list: candidates for moves.
+        // Photo rows whose file is gone, except under folders we could not list: candidates for moves.
+        // Video rows belong to the video indexer.
         var missing = known.values.filter { state in
-            scanned[state.record.path] == nil && !unreadable.contains { state.record.path.hasPrefix($0 + "/") }
+            state.record.mediaType == .photo && scanned[state.record.path] == nil
+                && !unreadable.contains { state.record.path.hasPrefix($0 + "/") }
         }.sorted { $0.record.path < $1.record.path }
         var movable: [String: [Int64]] = [:]
         for state in missing where state.hasEmbedding && state.record.status == .ok {

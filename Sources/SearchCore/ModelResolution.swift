@@ -1,30 +1,30 @@
 import Catalog
 import CLIPModels
 import Foundation
+import ModelStore
 
-// MARK: - Model resolution (extension point for the model store)
+// MARK: - Model resolution
 
-/// Turns a `--model` argument into a folder in the Hugging Face layout.
-///
-/// MODEL-STORE EXTENSION POINT: today only a local folder is accepted. The model store will add
-/// hub ids here (e.g. `openai/clip-vit-base-patch32` → its cache snapshot folder), keeping this
-/// signature; every command resolves models through this one function.
-public func resolveModelDirectory(_ argument: String) throws -> URL {
-    let url = URL(fileURLWithPath: (argument as NSString).expandingTildeInPath)
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw SearchError.modelNotFound(argument: argument, reason: "not a local model folder (hub ids need the model store)")
+/// Turns a `--model` argument into a folder in the Hugging Face layout: a local folder as it is, a hub
+/// id (`owner/name[@revision]`) through the model store's cache, downloading it when it is missing
+/// (not with `--offline` or `HF_HUB_OFFLINE=1`). Every command resolves models through this function.
+public func resolveModelDirectory(_ argument: String, offline: Bool = false) throws -> URL {
+    do {
+        return try ModelResolver.resolve((argument as NSString).expandingTildeInPath, offline: offline)
+    } catch let error as ModelStoreError {
+        throw SearchError.modelNotFound(argument: argument, reason: "\(error)")
     }
-    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
-        throw SearchError.modelNotFound(argument: argument, reason: "folder has no config.json")
-    }
-    return url.standardizedFileURL
 }
 
-/// The `--model` argument, else `CLIPSEARCH_MODEL`, else a clear error.
+/// The `--model` argument, else `CLIPSEARCH_MODEL`, else the default model
+/// (`openai/clip-vit-base-patch32`) when it is in the cache, else a clear error.
 public func modelArgument(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
     if let option, !option.isEmpty { return option }
     if let variable = environment["CLIPSEARCH_MODEL"], !variable.isEmpty { return variable }
+    if let identifier = try? ModelIdentifier(parsing: ModelResolver.defaultModel),
+       ModelCache(configuration: .fromEnvironment(environment), progress: SilentProgressReporter()).cachedModel(identifier).isComplete {
+        return ModelResolver.defaultModel
+    }
     throw SearchError.noModel
 }
 
@@ -44,8 +44,8 @@ public struct SearchModel: Sendable {
     }
 
     /// Resolves `argument` (see `resolveModelDirectory`) and loads the model.
-    public static func load(argument: String) throws -> SearchModel {
-        let directory = try resolveModelDirectory(argument)
+    public static func load(argument: String, offline: Bool = false) throws -> SearchModel {
+        let directory = try resolveModelDirectory(argument, offline: offline)
         let embedder = try CLIPEmbedder.load(directory: directory)
         return SearchModel(embedder: embedder, identifier: try fingerprint(directory: directory), name: directory.lastPathComponent)
     }

@@ -16,7 +16,7 @@ public enum SearchError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noModel:
-            return "no model given: pass --model <model folder> or set CLIPSEARCH_MODEL"
+            return "no model given: pass --model <folder or hub id>, set CLIPSEARCH_MODEL, or run 'clip-search models pull openai/clip-vit-base-patch32'"
         case .modelNotFound(let argument, let reason):
             return "model '\(argument)': \(reason)"
         case .modelMismatch(let requested, let name, let available):

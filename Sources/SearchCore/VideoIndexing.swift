@@ -74,6 +74,11 @@ public final class VideoIndexer: Sendable {
                 known[state.record.path] = state
             }
         }
+        // No video here and none known: leave no trace (no run row) in a photos-only catalog.
+        if scanned.isEmpty && known.isEmpty {
+            return IndexSummary(runID: 0, counters: IndexRunCounters(), failures: [], unreadableFolders: unreadable,
+                                interrupted: false, seconds: elapsed())
+        }
         let runID = try catalog.write("video run start") { writer in
             try writer.registerModel(id: modelID, name: model.name, dimension: model.embedder.dimension)
             return try writer.beginIndexRun(modelID: modelID, roots: roots)
@@ -109,7 +114,7 @@ public final class VideoIndexer: Sendable {
             let outcome: Result<[FrameEmbedding], Error>
             var copiedFrom: Int64?
             do {
-                record.contentHash = try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: file.path))
+                record.contentHash = try Self.fingerprint(path: file.path, size: file.size)
                 let info = try probe.probe(path: file.path)
                 (record.width, record.height) = (info.displayWidth, info.displayHeight)
                 record.duration = info.duration
@@ -189,14 +194,55 @@ public final class VideoIndexer: Sendable {
             times.removeAll(keepingCapacity: true)
             pixels.removeAll(keepingCapacity: true)
         }
-        let summary = try sampler.sample(path: path, info: info, shouldStop: shouldStop) { frame in
-            times.append(frame.time)
-            pixels.append(preprocessor.pixelValues(for: frame.image))
-            if pixels.count >= batchSize { try flush() }
+        func sample(_ sampler: VideoFrameSampler) throws -> SamplingSummary {
+            try sampler.sample(path: path, info: info, shouldStop: shouldStop) { frame in
+                times.append(frame.time)
+                pixels.append(preprocessor.pixelValues(for: frame.image))
+                if pixels.count >= batchSize { try flush() }
+            }
+        }
+        let summary: SamplingSummary
+        do {
+            summary = try sample(sampler)
+        } catch let error as MediaError where sampler.options.decoding == .fast && Self.isShortfall(error) {
+            // Skipping B-frames yields nothing on streams made of B-frames: decode everything instead
+            // (the frames of the first attempt are dropped with this call's locals).
+            var full = sampler
+            full.options.decoding = .full
+            return try embedFrames(path: path, info: info, sampler: full, shouldStop: shouldStop, position: position)
         }
         if summary.stopped { throw SamplingStopped() }
         if !pixels.isEmpty { try flush() }
         return result
+    }
+}
+
+extension VideoIndexer {
+    static func isShortfall(_ error: MediaError) -> Bool {
+        switch error {
+        case .decodingFailed, .truncated: return true
+        default: return false
+        }
+    }
+
+    /// Content identity of a video without reading gigabytes: SHA-256 over a version tag, the size
+    /// and three 1 MiB samples (start, middle, end). Edits to a video change its size or these
+    /// samples in practice; copies and renames keep it, which is what the hash is for.
+    static func fingerprint(path: String, size: Int64) throws -> String {
+        let chunk = 1 << 20
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SearchError.imageFailed(path: path, reason: "cannot open the file for reading")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256Hasher()
+        hasher.update(Data("clip-search video fingerprint v1 \(size)".utf8))
+        let offsets = size <= Int64(3 * chunk) ? [Int64(0)] : [0, size / 2 - Int64(chunk / 2), size - Int64(chunk)]
+        for offset in offsets {
+            try handle.seek(toOffset: UInt64(offset))
+            let data = try handle.read(upToCount: size <= Int64(3 * chunk) ? Int(size) : chunk) ?? Data()
+            hasher.update(data)
+        }
+        return hasher.finalizeHex()
     }
 }
 

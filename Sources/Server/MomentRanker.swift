@@ -1,6 +1,16 @@
 import Catalog
 import Foundation
 
+/// What the ranker needs to know about one vector row.
+public protocol MomentRow {
+    var mediaID: Int64 { get }
+    var frameTime: Double { get }
+    var path: String { get }
+    var mediaType: MediaType { get }
+}
+
+extension EmbeddingTable.Entry: MomentRow {}
+
 /// One result: a photo, or a video moment (a run of consecutive matching frames).
 public struct RankedMoment: Sendable, Equatable {
     public var mediaID: Int64
@@ -28,7 +38,7 @@ public enum MomentRanker {
         public init() {}
     }
 
-    public static func rank(entries: [EmbeddingTable.Entry], scores: [Float], filter: Filter, count: Int) -> [RankedMoment] {
+    public static func rank<Row: MomentRow>(entries: [Row], scores: [Float], filter: Filter, count: Int) -> [RankedMoment] {
         guard count > 0, entries.count == scores.count else { return [] }
         func eligible(_ row: Int) -> Bool {
             let entry = entries[row]

@@ -30,19 +30,20 @@ public enum ServerRoutes {
         router.get("/api/stats") { _, _ in try JSONResponse.make(try await offload { try service.statistics() }) }
 
         router.get("/api/search") { request, _ in
-            let search = try searchRequest(query: request.uri.queryParameters, form: nil)
+            let search = try searchRequest(request, form: nil)
             return try JSONResponse.make(try await offload { try service.search(search) })
         }
         router.post("/api/search") { request, context in
             let upload = try await Upload.read(request, context: context, limit: options.maxUploadBytes)
-            var search = try searchRequest(query: request.uri.queryParameters, form: upload.form)
+            var search = try searchRequest(request, form: upload.form)
             search.imageData = upload.image?.data
             search.imageName = upload.image?.name ?? "upload"
-            return try JSONResponse.make(try await offload { try service.search(search) })
+            let prepared = search
+            return try JSONResponse.make(try await offload { try service.search(prepared) })
         }
         router.get("/api/similar/:id") { request, context in
             let id = try mediaID(context)
-            let search = try searchRequest(query: request.uri.queryParameters, form: nil)
+            let search = try searchRequest(request, form: nil)
             let time = try number(request.uri.queryParameters.get("t"), name: "t").map(Double.init)
             return try JSONResponse.make(try await offload { try service.similar(mediaID: id, time: time, request: search) })
         }
@@ -53,7 +54,7 @@ public enum ServerRoutes {
             guard let labelsText else { throw ServerError.badRequest("give labels: comma- or newline-separated (labels=cat,dog)") }
             let labels = labelsText.split(whereSeparator: { $0 == "," || $0.isNewline })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let media = try upload.form?.text("media_id") ?? request.uri.queryParameters.get("media_id")
+            let media = upload.form?.text("media_id") ?? request.uri.queryParameters.get("media_id")
                 ?? (upload.json?["media_id"] as? NSNumber).map { "\($0.int64Value)" }
             struct Answer: Encodable { var labels: [LabelProbability] }
             let answer = try await offload { () -> Answer in
@@ -85,8 +86,9 @@ public enum ServerRoutes {
             guard texts.count <= 64, texts.allSatisfy({ !$0.isEmpty && $0.count <= 1000 }) else {
                 throw ServerError.badRequest("give 1…64 non-empty texts of at most 1000 characters")
             }
+            let requested = texts
             let answer = try await offload { () -> EmbedResponse in
-                var vectors = try texts.isEmpty ? [] : service.embed(texts: texts)
+                var vectors = try requested.isEmpty ? [] : service.embed(texts: requested)
                 if let image = upload.image { vectors.append(try service.embed(imageData: image.data, name: image.name)) }
                 guard !vectors.isEmpty else {
                     throw ServerError.badRequest("give {\"text\": …} or {\"texts\": […]} as JSON, or an image")
@@ -147,8 +149,8 @@ public enum ServerRoutes {
     }
 
     /// Search parameters from the query string, overridden by multipart fields of the same names.
-    static func searchRequest(query: FlatDictionary<Substring, Substring>, form: MultipartForm?) throws -> SearchRequest {
-        func value(_ name: String) -> String? { form?.text(name) ?? query.get(name) }
+    static func searchRequest(_ http: Request, form: MultipartForm?) throws -> SearchRequest {
+        func value(_ name: String) -> String? { form?.text(name) ?? http.uri.queryParameters.get(name) }
         var request = SearchRequest()
         request.text = value("q")
         request.negativeText = value("not")

@@ -36,7 +36,7 @@ public struct ThumbnailCache: Sendable {
 
     func photo(path: String) throws -> Data {
         let image: RGBImage
-        do { image = try ScaledDecoding.decode(fileAt: URL(fileURLWithPath: path), minimumShortSide: side) } catch {
+        do { image = try ImageDecoder.decode(fileAt: URL(fileURLWithPath: path), minimumShortSide: side) } catch {
             throw ServerError.internalError("cannot make a thumbnail of \(path): \(error)")
         }
         let scale = min(1, Double(side) / Double(max(image.width, image.height)))

@@ -43,6 +43,8 @@ public struct BatchOutcome: Sendable {
 }
 
 /// Computes CLIP's contrastive loss and its gradients for every trainable parameter of a model.
+/// Its forward reads the live parameter tensors; build the model with `packWeights: false`, since the
+/// packed inference copies are snapshots that would go stale as the optimizer updates the weights.
 public final class ContrastiveTrainer: @unchecked Sendable {
     public let model: CLIPModel
     public let selection: TrainableSelection

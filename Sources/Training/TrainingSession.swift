@@ -101,13 +101,13 @@ public final class TrainingSession {
 
     func loadModel(state: TrainingState?) throws -> CLIPModel {
         do {
-            if state != nil { return try CLIPModel.load(directory: options.outputDirectory) }
+            if state != nil { return try CLIPModel.load(directory: options.outputDirectory, packWeights: false) }
             if options.fromScratch {
                 let configURL = options.configFile ?? options.modelDirectory.appendingPathComponent("config.json")
                 let configuration = try CLIPConfiguration.load(fileAt: configURL)
-                return try CLIPModel.random(configuration: configuration, seed: options.seed)
+                return try CLIPModel.random(configuration: configuration, seed: options.seed, packWeights: false)
             }
-            return try CLIPModel.load(directory: options.modelDirectory)
+            return try CLIPModel.load(directory: options.modelDirectory, packWeights: false)
         } catch let error as TrainingError { throw error } catch { throw TrainingError.model("\(error)") }
     }
 

@@ -153,6 +153,8 @@ def main():
         count = cdp.wait_for(THUMBNAILS_LOADED, "result thumbnails")
         checks.append(f"text query shows {count} loaded thumbnails")
         if arguments.screenshot:
+            cdp.wait_for("""[...document.querySelectorAll('#results img')].filter(i => i.getBoundingClientRect().top < window.innerHeight)
+                .every(i => i.complete && i.naturalWidth > 0)""", "every visible thumbnail before the screenshot")
             shot = cdp.send("Page.captureScreenshot", format="png")
             os.makedirs(os.path.dirname(os.path.abspath(arguments.screenshot)), exist_ok=True)
             with open(arguments.screenshot, "wb") as handle:

@@ -113,7 +113,7 @@ final class VideoCommandTests: XCTestCase {
         XCTAssertEqual(first["embedded"] as? Int, 2)
         XCTAssertEqual(first["failed"] as? Int, 3)
         let failures = try XCTUnwrap(first["failures"] as? [[String: String]])
-        let reasons = Dictionary(uniqueKeysWithValues: failures.map { (($0["path"] ?? "") as NSString).lastPathComponent to: $0["reason"] ?? "" })
+        let reasons = Dictionary(uniqueKeysWithValues: failures.map { ((($0["path"] ?? "") as NSString).lastPathComponent, $0["reason"] ?? "") })
         XCTAssertEqual(Set(reasons.keys), ["truncated.mp4", "audio.mkv", "empty.webm"])
         XCTAssertTrue(reasons["audio.mkv"]?.contains("no video stream") ?? false, "\(reasons)")
         XCTAssertTrue(reasons["truncated.mp4"]?.contains("not a readable video") ?? false, "\(reasons)")
@@ -158,7 +158,6 @@ final class VideoCommandTests: XCTestCase {
         let export = try clipSearch(["export", media.appendingPathComponent("scenes.mp4").path, "--start", "00:00:08", "--end", "12", "-o", clip])
         XCTAssertEqual(export.status, 0, export.standardError)
         XCTAssertTrue(export.standardOutput.contains("4.0"), export.standardOutput)
-        // The exported clip, indexed alone, is found by the rocket photo over its whole length.
         let thumbnail = work.appendingPathComponent("peak.jpg").path
         let grab = try clipSearch(["thumbnail", media.appendingPathComponent("scenes.mp4").path, "--at", "9.5", "-o", thumbnail])
         XCTAssertEqual(grab.status, 0, grab.standardError)

@@ -17,6 +17,7 @@ enum TestVideos {
     @discardableResult
     static func scenes(_ photoNames: [String] = scenePhotos, seconds: [Double], in folder: URL, name: String,
                        width: Int = 320, height: Int = 240, extraOutput: [String] = []) throws -> URL {
+        let photoNames = Array(photoNames.prefix(seconds.count))
         var arguments = ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
         for (photo, length) in zip(photoNames, seconds) {
             arguments += ["-loop", "1", "-framerate", "10", "-t", "\(length)", "-i", photos.appendingPathComponent(photo).path]

@@ -61,6 +61,15 @@ final class IndexerTests: XCTestCase {
         XCTAssertEqual(try catalog.integrityCheck(), ["ok"])
     }
 
+    func testPhotoRunLeavesVideoRowsAlone() throws {
+        let video = MediaRecord(path: path("clips/holiday.mp4"), size: 10, modificationTime: 1, contentHash: "v",
+                                mediaType: .video, duration: 12.5, codec: "h264")
+        try catalog.write { try $0.upsertMedia(video) }
+        let summary = try index()
+        XCTAssertEqual(summary.counters.removed, 0)
+        XCTAssertEqual(try catalog.media(path: video.path)?.mediaType, .video, "video rows belong to the video indexer")
+    }
+
     func testInterruptedRunCommitsFinishedBatchesAndTheNextRunResumes() throws {
         var options = IndexOptions(roots: [gallery.path])
         options.batchSize = 4

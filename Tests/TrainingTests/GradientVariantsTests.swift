@@ -10,7 +10,7 @@ final class GradientVariantsTests: XCTestCase {
     let modelName = "tiny-quickgelu"
 
     func fullBatchGradients(_ selection: TrainableSelection = .all) throws -> (GradientStore, BatchOutcome, ReferenceState) {
-        let model = try CLIPModel.load(directory: TrainingFixtures.model(modelName))
+        let model = try CLIPModel.load(directory: TrainingFixtures.model(modelName), packWeights: false)
         let reference = try ReferenceState(model: modelName)
         let gradients = GradientStore(mirroring: model.parameters)
         let outcome = try ContrastiveTrainer(model: model, selection: selection).accumulateGradients(
@@ -31,7 +31,7 @@ final class GradientVariantsTests: XCTestCase {
     func testGradientCacheEqualsFullBatchGradient() throws {
         let (plain, plainOutcome, reference) = try fullBatchGradients()
         for chunk in [1, 3] {
-            let model = try CLIPModel.load(directory: TrainingFixtures.model(modelName))
+            let model = try CLIPModel.load(directory: TrainingFixtures.model(modelName), packWeights: false)
             let cached = GradientStore(mirroring: model.parameters)
             let outcome = try ContrastiveTrainer(model: model).accumulateGradientsCached(
                 pixelValues: reference.pixelValues, tokenIDs: reference.tokenIDs, chunkSize: chunk, into: cached)
@@ -43,7 +43,7 @@ final class GradientVariantsTests: XCTestCase {
     func testChunkedMicroBatchesWithoutCacheDiffer() throws {
         // Guards the test above: plain accumulation over chunks is a *different* (smaller-batch) loss.
         let (plain, _, reference) = try fullBatchGradients()
-        let model = try CLIPModel.load(directory: TrainingFixtures.model(modelName))
+        let model = try CLIPModel.load(directory: TrainingFixtures.model(modelName), packWeights: false)
         let accumulated = GradientStore(mirroring: model.parameters)
         let trainer = ContrastiveTrainer(model: model)
         for start in [0, 2] {

@@ -94,8 +94,8 @@ final class TrainingSessionTests: XCTestCase {
         resumed.maximumSteps = 5
         _ = try TrainingSession(options: resumed) { _ in }.run()
 
-        let original = try CLIPModel.load(directory: TrainingFixtures.model("tiny-quickgelu"))
-        let first = try CLIPModel.load(directory: straight), second = try CLIPModel.load(directory: interrupted)
+        let original = try CLIPModel.load(directory: TrainingFixtures.model("tiny-quickgelu"), packWeights: false)
+        let first = try CLIPModel.load(directory: straight, packWeights: false), second = try CLIPModel.load(directory: interrupted, packWeights: false)
         for name in ["visual_projection.weight", "text_model.encoder.layers.0.mlp.fc1.weight", "logit_scale"] {
             XCTAssertNotEqual(first.parameters[name].values, original.parameters[name].values, "\(name) did not train")
             XCTAssertEqual(first.parameters[name].values, second.parameters[name].values, "\(name): resumed run differs")
@@ -128,9 +128,9 @@ final class TrainingSessionTests: XCTestCase {
         options.configFile = TrainingFixtures.model("tiny-quickgelu").appendingPathComponent("config.json")
         options.selection = TrainableSelection(freezeText: true)
         _ = try TrainingSession(options: options) { _ in }.run()
-        let trained = try CLIPModel.load(directory: options.outputDirectory)
-        let fixture = try CLIPModel.load(directory: TrainingFixtures.model("tiny-quickgelu"))
-        let seeded = try CLIPModel.random(configuration: fixture.configuration, seed: options.seed)
+        let trained = try CLIPModel.load(directory: options.outputDirectory, packWeights: false)
+        let fixture = try CLIPModel.load(directory: TrainingFixtures.model("tiny-quickgelu"), packWeights: false)
+        let seeded = try CLIPModel.random(configuration: fixture.configuration, seed: options.seed, packWeights: false)
         let textName = "text_model.encoder.layers.0.mlp.fc1.weight"
         XCTAssertEqual(trained.parameters[textName].values, seeded.parameters[textName].values, "frozen text tower keeps its seeded init")
         XCTAssertNotEqual(trained.parameters[textName].values, fixture.parameters[textName].values)
