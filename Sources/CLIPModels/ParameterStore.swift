@@ -101,8 +101,9 @@ public final class ParameterStore: @unchecked Sendable {
 }
 
 /// SplitMix64: a small, fast, seedable generator (the system generator is a syscall per value).
+/// Its whole state is one value, so runs are reproducible and resumable.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    public var state: UInt64
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

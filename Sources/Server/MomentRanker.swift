@@ -48,8 +48,12 @@ public enum MomentRanker {
             if let folder = filter.folder, !entry.path.hasPrefix(folder) { return false }
             return true
         }
-        // Frames of one moment can fill many candidate slots, so over-select before merging.
-        var candidates = topRows(scores: scores, count: count * 4 + 16, where: eligible)
+        // Frames of one moment can fill many candidate slots, so over-select before merging. Without
+        // row filters the selection never touches `entries` (100k path strings) at all.
+        let rowFilters = filter.mediaType != nil || filter.folder != nil || filter.excludedMediaID != nil
+        let threshold = filter.threshold ?? -.infinity
+        var candidates = rowFilters ? topRows(scores: scores, count: count * 4 + 16, where: eligible)
+            : topRows(scores: scores, count: count * 4 + 16, where: { scores[$0] >= threshold })
         var consumed = Set<Int>()
         var results: [RankedMoment] = []
         while results.count < count {

@@ -1,16 +1,9 @@
-/// A seeded generator whose whole state is one value, so runs are reproducible and resumable.
-public struct TrainingRandom: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
+import CLIPModels
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The training loop's generator: the engine's seeded SplitMix64, whose state is saved with a run.
+public typealias TrainingRandom = SeededGenerator
 
+extension SeededGenerator {
     /// Fisher–Yates with this generator (the standard library's shuffle may change between releases).
     public mutating func shuffle<T>(_ values: inout [T]) {
         guard values.count > 1 else { return }
@@ -21,7 +14,7 @@ public struct TrainingRandom: RandomNumberGenerator, Sendable {
     }
 
     /// The generator for one epoch's order (independent of how many epochs ran before).
-    public static func forEpoch(_ epoch: Int, seed: UInt64) -> TrainingRandom {
-        TrainingRandom(seed: seed ^ (0xA076_1D64_78BD_642F &* UInt64(epoch + 1)))
+    public static func forEpoch(_ epoch: Int, seed: UInt64) -> SeededGenerator {
+        SeededGenerator(seed: seed ^ (0xA076_1D64_78BD_642F &* UInt64(epoch + 1)))
     }
 }
