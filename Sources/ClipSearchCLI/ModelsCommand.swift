@@ -74,6 +74,11 @@ struct ModelsInfoCommand: ParsableCommand {
         let cache = ModelCache(configuration: .fromEnvironment(offline: true))
         // Offline resolution: a folder as it is, a hub id only from the cache.
         let directory = try ModelResolver.resolve(model, store: cache)
+        let family = try ModelFamilyLoader.family(of: directory)
+        guard family.name == "clip" else {
+            try describeOtherFamily(family, directory: directory)
+            return
+        }
         let configuration = try CLIPConfiguration.load(fileAt: directory.appendingPathComponent("config.json"))
         let vision = configuration.vision, text = configuration.text
         print("model:       \(model)")
@@ -99,6 +104,26 @@ struct ModelsInfoCommand: ParsableCommand {
                 continue
             }
             print("  \(name.padding(toLength: 26, withPad: " ", startingAt: 0))\(StandardErrorProgressReporter.bytes(size))")
+        }
+    }
+
+    /// OpenCLIP and Chinese-CLIP folders: the sizes the loaded model reports and its weight files.
+    private func describeOtherFamily(_ family: ModelFamilyLoader, directory: URL) throws {
+        let loaded = try family.loadModel(directory)
+        print("model:       \(model)")
+        print("folder:      \(directory.path)")
+        print("family:      \(loaded.family)")
+        print("towers:      \(String(describing: type(of: loaded)))")
+        print("image:       \(loaded.imageSize)×\(loaded.imageSize) input")
+        print("text:        context \(loaded.maximumTextPositions) tokens")
+        print("projection:  \(loaded.projectionDimension)")
+        print("files:")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        for name in names {
+            let path = directory.appendingPathComponent(name).path
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else { continue }
+            let format = name.hasSuffix(".safetensors") ? "  (safetensors)" : name.hasSuffix(".bin") || name.hasSuffix(".pt") ? "  (PyTorch zip + pickle)" : ""
+            print("  \(name.padding(toLength: 32, withPad: " ", startingAt: 0))\(StandardErrorProgressReporter.bytes(size.int64Value))\(format)")
         }
     }
 
