@@ -59,7 +59,7 @@ let package = Package(
         ),
         // Tests
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "ModelStore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "CLIPModelsTests", dependencies: ["CLIPModels"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),

@@ -7,7 +7,6 @@ public enum CatalogError: Error, Sendable, CustomStringConvertible {
     case database(path: String, operation: String, reason: String)
     case corruptVector(path: String, mediaID: Int64, expectedBytes: Int, foundBytes: Int)
     case dimensionMismatch(path: String, model: String, expected: Int, found: Int)
-    case unreadableFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,8 +20,6 @@ public enum CatalogError: Error, Sendable, CustomStringConvertible {
             return "\(path): embedding of media \(mediaID) has \(found) bytes, expected \(expected)"
         case .dimensionMismatch(let path, let model, let expected, let found):
             return "\(path): model \(model) is recorded with dimension \(expected), got a vector of \(found)"
-        case .unreadableFile(let path, let reason):
-            return "\(path): cannot read file: \(reason)"
         }
     }
 }

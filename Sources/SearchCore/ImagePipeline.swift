@@ -3,6 +3,7 @@ import CLIPModels
 import Dispatch
 import Foundation
 import ImageCodecs
+import ModelStore
 import TensorCore
 
 /// One file read, hashed and (unless its content is already embedded) decoded to model input.
@@ -59,7 +60,7 @@ public struct ImagePipeline: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: [.mappedIfSafe]) } catch {
             return PreparedImage(contentHash: "", outcome: .failed("cannot read file: \(error.localizedDescription)"))
         }
-        let hash = SHA256Hasher.hex(data)
+        let hash = SHA256.hexDigest(of: data)
         if let known = knownHashes[hash] { return PreparedImage(contentHash: hash, outcome: .known(known)) }
         do {
             let image = try decode(data: data, name: path)

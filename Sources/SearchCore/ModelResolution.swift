@@ -54,7 +54,7 @@ public struct SearchModel: Sendable {
     /// 64 KiB (safetensors header) and last MiB (tensor data): cheap for a 600 MB checkpoint, yet
     /// other weights differ there. Works for every checkpoint family's file layout.
     public static func fingerprint(directory: URL) throws -> String {
-        var hasher = SHA256Hasher()
+        var hasher = SHA256()
         do {
             let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
             for name in names {
@@ -76,6 +76,6 @@ public struct SearchModel: Sendable {
         } catch {
             throw SearchError.modelNotFound(argument: directory.path, reason: "cannot read the model files: \(error.localizedDescription)")
         }
-        return "sha256:" + hasher.finalizeHex().prefix(16)
+        return "sha256:" + hasher.hexDigest().prefix(16)
     }
 }

@@ -2,6 +2,7 @@ import Catalog
 import Dispatch
 import Foundation
 import Media
+import ModelStore
 
 public struct VideoIndexOptions: Sendable {
     public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "m2ts", "wmv", "flv", "3gp", "ogv"]
@@ -234,7 +235,7 @@ extension VideoIndexer {
             throw SearchError.imageFailed(path: path, reason: "cannot open the file for reading")
         }
         defer { try? handle.close() }
-        var hasher = SHA256Hasher()
+        var hasher = SHA256()
         hasher.update(Data("clip-search video fingerprint v1 \(size)".utf8))
         let offsets = size <= Int64(3 * chunk) ? [Int64(0)] : [0, size / 2 - Int64(chunk / 2), size - Int64(chunk)]
         for offset in offsets {
@@ -242,7 +243,7 @@ extension VideoIndexer {
             let data = try handle.read(upToCount: size <= Int64(3 * chunk) ? Int(size) : chunk) ?? Data()
             hasher.update(data)
         }
-        return hasher.finalizeHex()
+        return hasher.hexDigest()
     }
 }
 

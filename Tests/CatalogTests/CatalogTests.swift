@@ -195,37 +195,3 @@ final class CatalogTests: XCTestCase {
         XCTAssertNotNil(run.finishedAt)
     }
 }
-
-final class SHA256HasherTests: XCTestCase {
-    func testKnownAnswerVectors() {
-        // FIPS 180-4 examples.
-        XCTAssertEqual(SHA256Hasher.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(SHA256Hasher.hex(Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256Hasher.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
-                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(SHA256Hasher.hex(Data(repeating: UInt8(ascii: "a"), count: 1_000_000)),
-                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    }
-
-    func testStreamingInOddChunksMatchesOneShot() throws {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<10_007).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        var hasher = SHA256Hasher()
-        var offset = 0
-        for size in [1, 63, 64, 65, 127, 1000, 3] + Array(repeating: 997, count: 20) where offset < bytes.count {
-            let end = min(bytes.count, offset + size)
-            hasher.update(Array(bytes[offset..<end]))
-            offset = end
-        }
-        hasher.update(Array(bytes[offset...]))
-        XCTAssertEqual(hasher.finalizeHex(), SHA256Hasher.hex(bytes))
-
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
-        try Data(bytes).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        XCTAssertEqual(try SHA256Hasher.hex(fileAt: file), SHA256Hasher.hex(bytes))
-        // Python: hashlib.sha256(bytes(range(256)) * 4).hexdigest()
-        XCTAssertEqual(SHA256Hasher.hex((0..<1024).map { UInt8($0 % 256) }),
-                       "785b0751fc2c53dc14a4ce3d800e69ef9ce1009eb327ccf458afe09c242c26c9")
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import ModelStore
 import XCTest
 
 @testable import ImageCodecs
@@ -7,7 +8,7 @@ import XCTest
 /// `ImageOps.exif_transpose(Image.open(path)).convert("RGB")` (Pillow, see index.json).
 final class DecodeParityTests: XCTestCase {
     func testSHA256MatchesKnownVector() {
-        XCTAssertEqual(SHA256.hex(Array("abc".utf8)),
+        XCTAssertEqual(SHA256.hexDigest(of: Array("abc".utf8)),
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
@@ -30,7 +31,7 @@ final class DecodeParityTests: XCTestCase {
                 failures.append("\(name): size \(image.width)x\(image.height), Pillow \(expected.width)x\(expected.height)")
                 continue
             }
-            if SHA256.hex(image.pixels) == expected.sha256 { continue }
+            if SHA256.hexDigest(of: image.pixels) == expected.sha256 { continue }
             var detail = "pixels differ from Pillow"
             if let png = expected.png {
                 let reference = try ImageDecoder.decode(fileAt: Fixtures.reference.appendingPathComponent(png))
