@@ -34,25 +34,11 @@ public struct ImagePipeline: Sendable {
         self.allowsJPEGScaling = allowsJPEGScaling
     }
 
-    /// The largest libjpeg scale (1/8, 1/4, 1/2) whose output keeps the short side at or above
-    /// the preprocessor's resize target, so the bicubic resize still only shrinks; 1 otherwise.
-    public static func jpegScaleDenominator(width: Int, height: Int, resizeTarget: Int) -> Int {
-        let shortSide = min(width, height)
-        for denominator in [8, 4, 2] where (shortSide + denominator - 1) / denominator >= resizeTarget {
-            return denominator
-        }
-        return 1
-    }
-
-    /// Decodes a file as the indexer does.
+    /// Decodes a file as the indexer does: large JPEGs DCT-scaled to the preprocessor's resize target
+    /// (`ImageDecoder.decode(…minimumShortSide:)`), unless scaling is turned off.
     public func decode(data: Data, name: String) throws -> RGBImage {
-        let info = try ImageDecoder.readInfo(data: data, name: name, limits: limits)
-        var denominator = 1
-        if allowsJPEGScaling && info.format == .jpeg {
-            denominator = Self.jpegScaleDenominator(width: info.storedWidth, height: info.storedHeight,
-                                                    resizeTarget: embedder.preprocessor.shortestEdge)
-        }
-        return try ImageDecoder.decode(data: data, name: name, limits: limits, jpegScaleDenominator: denominator)
+        guard allowsJPEGScaling else { return try ImageDecoder.decode(data: data, name: name, limits: limits) }
+        return try ImageDecoder.decode(data: data, name: name, limits: limits, minimumShortSide: embedder.preprocessor.shortestEdge)
     }
 
     func prepare(path: String, knownHashes: [String: Int64]) -> PreparedImage {

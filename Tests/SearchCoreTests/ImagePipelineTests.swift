@@ -4,13 +4,13 @@ import XCTest
 
 final class ImagePipelineTests: XCTestCase {
     func testScaleDenominatorKeepsShortSideAtTarget() {
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 4032, height: 3024, resizeTarget: 224), 8)  // 378
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 1600, height: 1200, resizeTarget: 224), 4)  // 300; /8 → 150
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 1792, height: 1792, resizeTarget: 224), 8)  // exactly 224
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 1800, height: 1785, resizeTarget: 224), 8)  // ceil(1785/8) = 224
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 1800, height: 1783, resizeTarget: 224), 4)  // ceil(1783/8) = 223
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 640, height: 427, resizeTarget: 224), 1)
-        XCTAssertEqual(ImagePipeline.jpegScaleDenominator(width: 100, height: 100, resizeTarget: 224), 1)
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 4032, height: 3024, minimumShortSide: 224), 8)  // 378
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 1600, height: 1200, minimumShortSide: 224), 4)  // 300; /8 → 150
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 1792, height: 1792, minimumShortSide: 224), 8)  // exactly 224
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 1800, height: 1785, minimumShortSide: 224), 8)  // ceil(1785/8) = 224
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 1800, height: 1783, minimumShortSide: 224), 4)  // ceil(1783/8) = 223
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 640, height: 427, minimumShortSide: 224), 1)
+        XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 100, height: 100, minimumShortSide: 224), 1)
     }
 
     /// On the real photos, the DCT-scaled decode gives embeddings within cosine 0.995 of the exact
@@ -23,7 +23,7 @@ final class ImagePipelineTests: XCTestCase {
         for name in names {
             let url = SearchFixtures.photos.appendingPathComponent(name)
             let info = try ImageDecoder.readInfo(fileAt: url)
-            if ImagePipeline.jpegScaleDenominator(width: info.storedWidth, height: info.storedHeight, resizeTarget: target) > 1 {
+            if ImageDecoder.jpegScaleDenominator(width: info.storedWidth, height: info.storedHeight, minimumShortSide: target) > 1 {
                 scaled.append(url.path)
             }
         }
