@@ -83,15 +83,7 @@ public final class Indexer: Sendable {
 
         var counters = IndexRunCounters()
         counters.scanned = scanned.count
-        var work: [ScannedFile] = []
-        for file in scanned.values.sorted(by: { $0.path < $1.path }) {
-            if let state = known[file.path], state.record.size == file.size, state.record.modificationTime == file.modificationTime,
-               state.hasEmbedding || state.record.status == .failed {
-                counters.unchanged += 1
-            } else {
-                work.append(file)
-            }
-        }
+        let work = filesNeedingWork(scanned, known: known, counters: &counters)
         // Photo rows whose file is gone, except under folders we could not list: candidates for moves.
         // Video rows belong to the video indexer.
         var missing = known.values.filter { state in
@@ -205,4 +197,19 @@ public final class Indexer: Sendable {
         return IndexSummary(runID: runID, counters: counters, failures: failures, unreadableFolders: unreadable,
                             interrupted: false, seconds: elapsed())
     }
+}
+
+/// Scanned files in path order, except those whose size and modification time match a catalog row
+/// that has a vector (or failed before): those are counted as unchanged and never read.
+func filesNeedingWork(_ scanned: [String: ScannedFile], known: [String: MediaState], counters: inout IndexRunCounters) -> [ScannedFile] {
+    var work: [ScannedFile] = []
+    for file in scanned.values.sorted(by: { $0.path < $1.path }) {
+        if let state = known[file.path], state.record.size == file.size, state.record.modificationTime == file.modificationTime,
+           state.hasEmbedding || state.record.status == .failed {
+            counters.unchanged += 1
+        } else {
+            work.append(file)
+        }
+    }
+    return work
 }

@@ -86,15 +86,7 @@ public final class VideoIndexer: Sendable {
         }
         var counters = IndexRunCounters()
         counters.scanned = scanned.count
-        var work: [ScannedFile] = []
-        for file in scanned.values.sorted(by: { $0.path < $1.path }) {
-            if let state = known[file.path], state.record.size == file.size, state.record.modificationTime == file.modificationTime,
-               state.hasEmbedding || state.record.status == .failed {
-                counters.unchanged += 1
-            } else {
-                work.append(file)
-            }
-        }
+        let work = filesNeedingWork(scanned, known: known, counters: &counters)
         let missing = known.values.filter { state in
             scanned[state.record.path] == nil && !unreadable.contains { state.record.path.hasPrefix($0 + "/") }
         }
