@@ -52,41 +52,15 @@ struct BenchCommand: ParsableCommand {
             ("text_query_10_tokens_ms", queryTime * 1000),
             ("text_query_77_tokens_ms", fullQueryTime * 1000),
         ]
-        if json {
-            var object: [String: Any] = ["blas_core": BLAS.coreName, "kernels": elementKernelInstructionSet, "threads": Parallel.processorCount]
-            for (key, value) in results { object[key] = (value * 100).rounded() / 100 }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print("ViT-B/32, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName), element kernels \(elementKernelInstructionSet)")
-            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.2f", value)) }
-        }
+        try BenchSupport.report(
+            results,
+            title: "ViT-B/32, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName), element kernels \(elementKernelInstructionSet)",
+            fields: ["blas_core": BLAS.coreName, "kernels": elementKernelInstructionSet, "threads": Parallel.processorCount],
+            json: json)
     }
 
-    /// Median seconds per call over repeated runs. With `--cpu-time`, the process's CPU seconds
-    /// divided by the thread count instead: a steadier figure while other programs load the machine.
     func measure(_ body: () throws -> Void) throws -> Double {
-        var times: [Double] = []
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let cpuStart = Self.processCPUSeconds()
-            try body()
-            if cpuTime {
-                times.append((Self.processCPUSeconds() - cpuStart) / Double(Parallel.processorCount))
-            } else {
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-        } while Date() < deadline && times.count < 1000
-        times.sort()
-        return times[times.count / 2]
-    }
-
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        try BenchSupport.medianSeconds(for: seconds, cpuTime: cpuTime, body)
     }
 
     static func imageFLOPs(_ configuration: CLIPConfiguration) -> Double {

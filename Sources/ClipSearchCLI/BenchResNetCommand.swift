@@ -59,26 +59,12 @@ struct BenchResNetCommand: ParsableCommand {
             ("ms_per_image_batch_1", singleTime * 1000),
             ("ms_per_image_batch_\(batch)", batchTime * 1000 / Double(batch)),
         ]
-        if json {
-            var object: [String: Any] = ["model": model, "blas_core": BLAS.coreName, "threads": Parallel.processorCount]
-            for (key, value) in results { object[key] = (value * 100).rounded() / 100 }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print("\(model) image tower, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName)")
-            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.2f", value)) }
-        }
+        try BenchSupport.report(
+            results, title: "\(model) image tower, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName)",
+            fields: ["model": model, "blas_core": BLAS.coreName, "threads": Parallel.processorCount], json: json)
     }
 
-    /// Median seconds per call over repeated runs.
     func measure(_ body: () throws -> Void) throws -> Double {
-        var times: [Double] = []
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        } while Date() < deadline && times.count < 1000
-        return times.sorted()[times.count / 2]
+        try BenchSupport.medianSeconds(for: seconds, body)
     }
 }

@@ -1,0 +1,44 @@
+import Foundation
+import TensorCore
+
+/// Timing and reporting shared by the `bench*` commands.
+enum BenchSupport {
+    /// Median seconds per call over repeated runs for `seconds` (at least one run). With `cpuTime`,
+    /// the process's CPU seconds divided by the thread count instead: steadier while other programs
+    /// load the machine, but not a throughput figure.
+    static func medianSeconds(for seconds: Double, cpuTime: Bool = false, _ body: () throws -> Void) throws -> Double {
+        var times: [Double] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = processCPUSeconds()
+            try body()
+            if cpuTime {
+                times.append((processCPUSeconds() - cpuStart) / Double(Parallel.processorCount))
+            } else {
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+        } while Date() < deadline && times.count < 1000
+        return times.sorted()[times.count / 2]
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// One JSON object (values rounded to 2 decimals, plus `fields`) or a title and an aligned table.
+    static func report(_ results: [(String, Double)], title: String, fields: [String: Any], json: Bool) throws {
+        if json {
+            var object = fields
+            for (key, value) in results { object[key] = (value * 100).rounded() / 100 }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(title)
+            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.2f", value)) }
+        }
+    }
+}
