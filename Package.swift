@@ -27,7 +27,7 @@ let package = Package(
             cSettings: optimizedC,
             linkerSettings: [
                 .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"),
-                .linkedLibrary("gif"), .linkedLibrary("tiff"),
+                .linkedLibrary("gif"), .linkedLibrary("tiff"), .linkedLibrary("heif"),
             ]
         ),
         // Tensor core
@@ -49,11 +49,13 @@ let package = Package(
         .target(name: "SearchCore", dependencies: ["CLIPModels", "Catalog", "VectorIndex", "ModelStore", "ImageCodecs", "Media"]),
         // Web page and REST API
         .target(name: "Server", dependencies: ["SearchCore", "Catalog", "ImageCodecs", .product(name: "Hummingbird", package: "hummingbird")]),
+        // Procedural demo scenes and captions (the demo model's training data)
+        .target(name: "DemoScenes", dependencies: ["ImageCodecs", "CLIPModels"]),
         // Command-line tool
         .executableTarget(
             name: "ClipSearchCLI",
             dependencies: [
-                "CLIPModels", "SearchCore", "Training", "ModelStore", "Server",
+                "CLIPModels", "SearchCore", "Training", "ModelStore", "Server", "DemoScenes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,5 +72,6 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "SearchCore", "Catalog", "ImageCodecs", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ClipSearchCLITests", dependencies: ["Catalog"]),
+        .testTarget(name: "DemoScenesTests", dependencies: ["DemoScenes", "CLIPModels", "Tokenizers", "ImageCodecs", "SearchCore"]),
     ]
 )

@@ -7,6 +7,7 @@ packages=(
   libjpeg62-turbo-dev        # JPEG decoding (libjpeg-turbo)
   libpng-dev libwebp-dev libgif-dev libtiff-dev
   libstb-dev                 # BMP decoding (stb_image)
+  libheif-dev                # HEIC/AVIF decoding (libheif; Debian 12 builds in libde265 and dav1d/aom)
   zlib1g-dev
   libsqlite3-dev             # catalog (GRDB over system SQLite)
   ffmpeg                     # video decoding
@@ -15,6 +16,10 @@ if ! apt-cache show libjpeg62-turbo-dev >/dev/null 2>&1; then
   # Ubuntu names libjpeg-turbo's development package differently.
   packages=("${packages[@]/libjpeg62-turbo-dev/libjpeg-turbo8-dev}")
 fi
+for plugin in libheif-plugin-libde265 libheif-plugin-dav1d; do
+  # Debian 13+/Ubuntu 24.04+ split libheif's decoders into plugin packages.
+  if apt-cache show "$plugin" >/dev/null 2>&1; then packages+=("$plugin"); fi
+done
 sudo_prefix=()
 if [ "$(id -u)" -ne 0 ]; then sudo_prefix=(sudo); fi
 missing=()

@@ -4,6 +4,7 @@ import TensorCore
 public struct VisionTransformer: Sendable {
     public let configuration: VisionTowerConfiguration
     let patchWeight: Tensor  // [width, channels · patch · patch]
+    let packedPatchWeight: PackedMatrix?
     let classEmbedding: Tensor
     let positionEmbedding: Tensor  // [sequence, width]
     let preNormWeight: Tensor, preNormBias: Tensor
@@ -30,6 +31,7 @@ public struct VisionTransformer: Sendable {
         let width = configuration.transformer.hiddenSize
         let patchArea = configuration.channelCount * configuration.patchSize * configuration.patchSize
         patchWeight = parameters["vision_model.embeddings.patch_embedding.weight"].reshaped([width, patchArea])
+        packedPatchWeight = packWeights ? PackedMatrix(patchWeight) : nil
         classEmbedding = parameters["vision_model.embeddings.class_embedding"]
         positionEmbedding = parameters["vision_model.embeddings.position_embedding.weight"]
         preNormWeight = parameters["vision_model.pre_layrnorm.weight"]
@@ -76,7 +78,7 @@ public struct VisionTransformer: Sendable {
         let batch = pixelValues.shape[0]
         let width = configuration.transformer.hiddenSize
         let sequence = configuration.sequenceLength
-        let patches = Operations.linear(patchRows(pixelValues, batch: batch), weight: patchWeight, bias: nil)
+        let patches = Operations.linear(patchRows(pixelValues, batch: batch), weight: patchWeight, packed: packedPatchWeight, bias: nil)
 
         let embeddings = Tensor(uninitializedShape: [batch * sequence, width])
         for sample in 0..<batch {

@@ -101,10 +101,79 @@ KERNEL_TARGET static void KERNEL(softmax_rows)(float *x, long rows, long dim) {
 
 // Scores are computed against a transposed copy of K so that the inner loop runs over keys with
 // broadcast FMAs (no horizontal reductions); then each output row accumulates weighted value rows.
+#if KERNEL_VECTOR_BYTES == 64
+// The vision towers' case (no mask, ≤ 64 keys, 64-dimensional heads: ViT-B/32 has 50 tokens): four
+// query rows at a time keep their 4 × 64 scores in registers, and each output row is accumulated in
+// four registers, instead of streaming both through memory once per key and per dimension.
+typedef float KERNEL(attention_vector) __attribute__((vector_size(64), aligned(4)));
+KERNEL_TARGET static void KERNEL(attention_head_small)(const float *q, const float *k, const float *v, long ld_input,
+                                                       float *out, long ld_output, long seq, long keys,
+                                                       float scale, float *scratch) {
+#pragma clang fp reassociate(on)
+    typedef KERNEL(attention_vector) vec;
+    float *keys_transposed = scratch + 4 * 64;  // [64 dimensions][64 keys], zero past `keys`
+    float *scores = scratch;                    // [4 rows][64]
+    for (long d = 0; d < 64; d++) {
+        float *row = keys_transposed + d * 64;
+        for (long j = 0; j < 64; j++) row[j] = j < keys ? k[j * ld_input + d] : 0.0f;
+    }
+    for (long first = 0; first < seq; first += 4) {
+        long rows = seq - first < 4 ? seq - first : 4;
+        vec accumulator[4][4];
+        for (int r = 0; r < 4; r++)
+            for (int t = 0; t < 4; t++) accumulator[r][t] = (vec){0};
+        for (long d = 0; d < 64; d++) {
+            const vec *row = (const vec *)(keys_transposed + d * 64);
+            vec key0 = row[0], key1 = row[1], key2 = row[2], key3 = row[3];
+            for (int r = 0; r < 4; r++) {
+                float factor = r < rows ? q[(first + r) * ld_input + d] * scale : 0.0f;
+                accumulator[r][0] += factor * key0;
+                accumulator[r][1] += factor * key1;
+                accumulator[r][2] += factor * key2;
+                accumulator[r][3] += factor * key3;
+            }
+        }
+        for (long r = 0; r < rows; r++) {
+            vec *stored = (vec *)(scores + r * 64);
+            for (int t = 0; t < 4; t++) stored[t] = accumulator[r][t];
+            float *row_scores = scores + r * 64;
+            float maximum = -INFINITY;
+            for (long j = 0; j < keys; j++) maximum = fmaxf(maximum, row_scores[j]);
+            float sum = 0.0f;
+            for (long j = 0; j < keys; j++) {
+                row_scores[j] = KERNEL(exp_approx)(row_scores[j] - maximum);
+                sum += row_scores[j];
+            }
+            float inverse = 1.0f / sum;
+            vec output0 = {0}, output1 = {0}, output2 = {0}, output3 = {0};
+            for (long j = 0; j < keys; j++) {
+                const vec *value = (const vec *)(v + j * ld_input);
+                float weight = row_scores[j] * inverse;
+                output0 += weight * value[0];
+                output1 += weight * value[1];
+                output2 += weight * value[2];
+                output3 += weight * value[3];
+            }
+            vec *output = (vec *)(out + (first + r) * ld_output);
+            output[0] = output0;
+            output[1] = output1;
+            output[2] = output2;
+            output[3] = output3;
+        }
+    }
+}
+#endif
+
 KERNEL_TARGET static void KERNEL(attention_head)(const float *q, const float *k, const float *v, long ld_input,
                                                  float *out, long ld_output, long seq, long valid_length,
                                                  long head_dim, float scale, int causal, float *scratch) {
 #pragma clang fp reassociate(on)
+#if KERNEL_VECTOR_BYTES == 64
+    if (!causal && head_dim == 64 && seq <= 64) {
+        KERNEL(attention_head_small)(q, k, v, ld_input, out, ld_output, seq, valid_length < seq ? (valid_length < 1 ? 1 : valid_length) : seq, scale, scratch);
+        return;
+    }
+#endif
     float *scores = scratch;
     float *keys_transposed = scratch + seq;
     long visible = valid_length < seq ? valid_length : seq;

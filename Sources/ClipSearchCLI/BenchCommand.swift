@@ -20,12 +20,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Report CPU time per thread instead of wall time (for a busy machine; not a throughput figure).")
     var cpuTime = false
 
+    @OptionGroup var precision: PrecisionOptions
+
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
     }
 
     func run() throws {
+        precision.apply()
         let configuration = CLIPConfiguration.vitBase32
         let model = try CLIPModel.random(configuration: configuration, seed: 42)
         let side = configuration.vision.imageSize
@@ -44,6 +47,7 @@ struct BenchCommand: ParsableCommand {
         let fullQueryTime = try measure { _ = try model.encodeTexts(tokenIDs: [fullQuery]) }
 
         let flopsPerImage = Self.imageFLOPs(configuration)
+        let deviation = try precisionDeviation(model: model, configuration: configuration, images: batched, texts: [query, fullQuery])
         let results: [(String, Double)] = [
             ("images_per_second_batch_1", 1 / singleTime),
             ("images_per_second_batch_\(batch)", Double(batch) / batchTime),
@@ -51,12 +55,30 @@ struct BenchCommand: ParsableCommand {
             ("gflops_batch_\(batch)", flopsPerImage * Double(batch) / batchTime / 1e9),
             ("text_query_10_tokens_ms", queryTime * 1000),
             ("text_query_77_tokens_ms", fullQueryTime * 1000),
+            ("max_abs_difference_to_fp32_image", deviation.image),
+            ("max_abs_difference_to_fp32_text", deviation.text),
         ]
         try BenchSupport.report(
             results,
-            title: "ViT-B/32, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName), element kernels \(elementKernelInstructionSet)",
-            fields: ["blas_core": BLAS.coreName, "kernels": elementKernelInstructionSet, "threads": Parallel.processorCount],
+            title: "ViT-B/32, random weights, \(Parallel.processorCount) threads, precision \(MatrixPrecision.current.effective.rawValue), BLAS kernel \(BLAS.coreName), element kernels \(elementKernelInstructionSet)",
+            fields: ["blas_core": BLAS.coreName, "kernels": elementKernelInstructionSet, "threads": Parallel.processorCount,
+                     "precision": MatrixPrecision.current.effective.rawValue],
             json: json)
+    }
+
+    /// Largest element difference of the normalised embeddings between the measured precision and an
+    /// fp32 copy of the same model (0 when fp32 is measured): what the speed costs in accuracy.
+    func precisionDeviation(model: CLIPModel, configuration: CLIPConfiguration, images: Tensor, texts: [[Int]]) throws -> (image: Double, text: Double) {
+        guard MatrixPrecision.current.effective != .float32 else { return (0, 0) }
+        let measured = MatrixPrecision.current
+        MatrixPrecision.current = .float32
+        defer { MatrixPrecision.current = measured }
+        let reference = try CLIPModel.random(configuration: configuration, seed: 42)
+        MatrixPrecision.current = measured
+        let fastImages = try model.encodeImages(pixelValues: images), fastTexts = try model.encodeTexts(tokenIDs: texts)
+        MatrixPrecision.current = .float32
+        return (BenchSupport.largestNormalizedDifference(fastImages, try reference.encodeImages(pixelValues: images)),
+                BenchSupport.largestNormalizedDifference(fastTexts, try reference.encodeTexts(tokenIDs: texts)))
     }
 
     func measure(_ body: () throws -> Void) throws -> Double {

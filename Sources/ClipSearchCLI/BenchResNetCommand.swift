@@ -22,6 +22,11 @@ struct BenchResNetCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Flag(help: "Report CPU time per thread instead of wall time (for a busy machine; not a throughput figure).")
+    var cpuTime = false
+
+    @OptionGroup var precision: PrecisionOptions
+
     static let architectures: [String: ResNetConfiguration] = [
         "RN50": .rn50, "RN101": .rn101, "RN50x4": .rn50x4, "RN50x16": .rn50x16, "RN50x64": .rn50x64,
     ]
@@ -36,6 +41,7 @@ struct BenchResNetCommand: ParsableCommand {
 
     func run() throws {
         guard let configuration = Self.architectures[model] else { return }
+        precision.apply()
         try BLAS.ensureLoaded()
         var generator = SeededGenerator(seed: 42)
         let shapes = Dictionary(uniqueKeysWithValues: ResNetImageTower.specifications(configuration).map { ($0.name, $0.shape) })
@@ -53,18 +59,25 @@ struct BenchResNetCommand: ParsableCommand {
         _ = try tower.forward(pixelValues: single)
         let singleTime = try measure { _ = try tower.forward(pixelValues: single) }
         let batchTime = try measure { _ = try tower.forward(pixelValues: batched) }
+        // Convolutions choose their kernel when they run, so the same tower gives the fp32 reference.
+        let measured = MatrixPrecision.current
+        let fast = try tower.forward(pixelValues: batched)
+        MatrixPrecision.current = .float32
+        let reference = try tower.forward(pixelValues: batched)
+        MatrixPrecision.current = measured
         let results: [(String, Double)] = [
             ("images_per_second_batch_1", 1 / singleTime),
             ("images_per_second_batch_\(batch)", Double(batch) / batchTime),
             ("ms_per_image_batch_1", singleTime * 1000),
             ("ms_per_image_batch_\(batch)", batchTime * 1000 / Double(batch)),
+            ("max_abs_difference_to_fp32", BenchSupport.largestNormalizedDifference(fast, reference)),
         ]
         try BenchSupport.report(
-            results, title: "\(model) image tower, random weights, \(Parallel.processorCount) threads, BLAS kernel \(BLAS.coreName)",
+            results, title: "\(model) image tower, random weights, \(Parallel.processorCount) threads, precision \(MatrixPrecision.current.effective.rawValue), BLAS kernel \(BLAS.coreName)",
             fields: ["model": model, "blas_core": BLAS.coreName, "threads": Parallel.processorCount], json: json)
     }
 
     func measure(_ body: () throws -> Void) throws -> Double {
-        try BenchSupport.medianSeconds(for: seconds, body)
+        try BenchSupport.medianSeconds(for: seconds, cpuTime: cpuTime, body)
     }
 }

@@ -38,7 +38,14 @@ enum BenchSupport {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(title)
-            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.2f", value)) }
+            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), value != 0 && abs(value) < 0.01 ? String(format: "%.1e", value) : String(format: "%.2f", value)) }
         }
+    }
+
+    /// Largest element difference after L2-normalising each row of both (embeddings in place).
+    static func largestNormalizedDifference(_ a: Tensor, _ b: Tensor) -> Double {
+        Operations.normalizeRowsInPlace(a)
+        Operations.normalizeRowsInPlace(b)
+        return (0..<min(a.count, b.count)).reduce(0) { max($0, Double(abs(a.pointer[$1] - b.pointer[$1]))) }
     }
 }

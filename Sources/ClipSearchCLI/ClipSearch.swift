@@ -8,5 +8,6 @@ struct ClipSearch: ParsableCommand {
         subcommands: [EmbedCommand.self, TokenizeCommand.self, BenchCommand.self, BenchKernelsCommand.self, ModelsCommand.self,
                       IndexCommand.self, SearchCommand.self, ClassifyCommand.self, DuplicatesCommand.self, BenchSearchCommand.self,
                       TrainCommand.self, EvalCommand.self, BenchTrainCommand.self, BenchResNetCommand.self, ServeCommand.self,
-                      ExportCommand.self, ThumbnailCommand.self])
+                      ExportCommand.self, ThumbnailCommand.self,
+                      DemoGalleryCommand.self])
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Catalog
 import Foundation
 import SearchCore
+import TensorCore
 
 /// `--db`, shared by the search commands.
 struct CatalogOptions: ParsableArguments {
@@ -22,20 +23,45 @@ struct CatalogOptions: ParsableArguments {
 
 /// `--model`, shared by the commands that embed.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model folder or Hugging Face hub id (default: $CLIPSEARCH_MODEL, else openai/clip-vit-base-patch32 if cached).")
+    @Option(help: "Model folder, Hugging Face hub id or demo (default: $CLIPSEARCH_MODEL, else openai/clip-vit-base-patch32 if cached, else the bundled demo model).")
     var model: String?
 
     @Flag(help: "Use only models already in the cache (also HF_HUB_OFFLINE=1).")
     var offline = false
 
+    @OptionGroup var precision: PrecisionOptions
+
     func load() throws -> SearchModel {
-        try SearchModel.load(argument: try modelArgument(model), offline: offline)
+        precision.apply()
+        return try SearchModel.load(argument: try modelArgument(model), offline: offline)
     }
 
-    /// The model's catalog identity without loading its weights; nil when no model was named.
+    /// The model's catalog identity without loading its weights; nil when no model was named (by the
+    /// option or CLIPSEARCH_MODEL): commands that only read vectors then use the catalog's own model
+    /// rather than a default one.
     static func identifier(ifGiven option: String?) throws -> String? {
-        guard let argument = try? modelArgument(option) else { return nil }
+        let named = [option, ProcessInfo.processInfo.environment["CLIPSEARCH_MODEL"]].compactMap { $0 }.filter { !$0.isEmpty }
+        guard !named.isEmpty, let argument = try? modelArgument(option) else { return nil }
         return try SearchModel.fingerprint(directory: try resolveModelDirectory(argument, offline: true))
+    }
+}
+
+/// `--precision` for commands that run a model.
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Matrix products: fp32, bf16x3 (AMX tiles, fp32-level parity) or bf16 (AMX, fastest, ~3 digits). Default: $CLIPSEARCH_PRECISION, else bf16x3 where the CPU has AMX, else fp32.",
+        valueName: "precision"))
+    var precision: String?
+
+    func validate() throws {
+        if let precision, MatrixPrecision(rawValue: precision) == nil {
+            throw ValidationError("--precision must be one of \(MatrixPrecision.allCases.map(\.rawValue).joined(separator: ", ")), got '\(precision)'")
+        }
+    }
+
+    /// Sets the precision of the weights packed from now on (before a model loads).
+    func apply() {
+        if let precision, let value = MatrixPrecision(rawValue: precision) { MatrixPrecision.current = value }
     }
 }
 

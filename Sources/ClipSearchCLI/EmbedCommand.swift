@@ -24,6 +24,8 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Decode large JPEGs at 1/2, 1/4 or 1/8 scale (faster; no longer Pillow-exact, cosine ≥ 0.995 to the exact path).")
     var fastDecode = false
 
+    @OptionGroup var precision: PrecisionOptions
+
     func validate() throws {
         guard !texts.isEmpty || !images.isEmpty else {
             throw ValidationError("nothing to embed: give at least one --text or --image")
@@ -31,6 +33,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
+        precision.apply()
         let embedder = try CLIPEmbedder.load(directory: try ModelResolver.resolve(model, offline: offline))
         let output = LineOutput()
         for (text, vector) in zip(texts, try embedder.embed(texts: texts)) {

@@ -6,7 +6,8 @@ import Training
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Print text→image and image→text recall@1/5/10 and the mean contrastive loss on image–caption pairs.")
+        abstract: "Print text→image and image→text recall@1/5/10 and the mean contrastive loss on image–caption pairs.",
+        discussion: "The model folder is a Hugging Face CLIP or Chinese-CLIP checkpoint (its own tokenizer and preprocessing).")
 
     @Option(help: "Model folder in the Hugging Face layout.")
     var model: String
@@ -23,10 +24,10 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let clip = try CLIPModel.load(directory: directory, packWeights: false)
+        let trainable = try TrainableModel.load(directory: directory)
         let dataset = try TrainingSession.dataset(
-            file: URL(fileURLWithPath: data), model: clip, modelDirectory: directory, log: TrainingCommandSupport.warnOrPrint)
-        let metrics = try ContrastiveTrainer(model: clip).evaluate(dataset, indices: Array(0..<dataset.count), batchSize: batchSize)
+            file: URL(fileURLWithPath: data), model: trainable, modelDirectory: directory, log: TrainingCommandSupport.warnOrPrint)
+        let metrics = try ContrastiveTrainer(model: trainable).evaluate(dataset, indices: Array(0..<dataset.count), batchSize: batchSize)
         if json {
             var object: [String: Any] = ["pairs": metrics.pairCount, "mean_loss": metrics.meanLoss]
             for k in RetrievalMetrics.ranks {

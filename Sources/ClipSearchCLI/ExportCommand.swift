@@ -7,20 +7,29 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Cut a segment of a video (a search moment) into a new file with ffmpeg.",
         discussion: """
-            Times are seconds (75.5) or [hh:]mm:ss[.fff] (00:01:15.5), as `search` prints them. The default \
-            re-encodes (H.264 + AAC): the cut is frame-accurate and plays everywhere. --mode copy copies the \
-            streams: instant and lossless, but the clip starts at the key frame before --start.
+            Name the segment with a video and times, with a moment copied from `search` (its table text or its \
+            --json result), or with a query run on the spot. Times are seconds (75.5) or [hh:]mm:ss[.fff]. The \
+            default re-encodes (H.264 + AAC): the cut is frame-accurate and plays everywhere. --mode copy copies \
+            the streams: instant and lossless, but the clip starts at the key frame before the start.
               clip-search export holiday.mp4 --start 00:12:31 --end 00:12:44 -o beach.mp4
+              clip-search export --moment '/videos/holiday.mp4 @ 00:12:31–00:12:44' -o beach.mp4
+              clip-search search beach --type video --json | clip-search export --moment - --rank 2 -o beach.mp4
+              clip-search export --query "a dog on a beach" --pad 1 -o dog.mp4
             """)
 
-    @Argument(help: "The video to cut.")
-    var video: String
+    @Argument(help: "The video to cut (with --start and --end).")
+    var video: String?
 
     @Option(help: "Segment start.")
-    var start: TimeArgument
+    var start: TimeArgument?
 
     @Option(help: "Segment end.")
-    var end: TimeArgument
+    var end: TimeArgument?
+
+    @OptionGroup var selection: MomentSelection
+
+    @Option(help: "Seconds added before and after the segment.")
+    var pad: Double = 0
 
     @Option(name: [.customShort("o"), .long], help: "Output file (its extension picks the container, e.g. .mp4).")
     var output: String
@@ -29,13 +38,29 @@ struct ExportCommand: ParsableCommand {
     var mode: VideoExport.CutMode = .reencode
 
     func validate() throws {
-        guard end.seconds > start.seconds else { throw ValidationError("--end must be after --start") }
+        try validateSource(video: video, times: [start, end], timeNames: "--start and --end", selection: selection)
+        guard pad >= 0, pad.isFinite else { throw ValidationError("--pad must be a non-negative number of seconds") }
+        if let start, let end { guard end.seconds > start.seconds else { throw ValidationError("--end must be after --start") } }
     }
 
     func run() throws {
+        let moment = try selection.isGiven ? selection.resolve()
+            : MomentReference(path: video ?? "", start: start?.seconds ?? 0, end: end?.seconds ?? 0)
+        let (from, to) = (max(0, moment.start - pad), moment.end + pad)
         let duration = try VideoExport(tools: try FFmpegTools.locate()).cut(
-            input: video, start: start.seconds, end: end.seconds, output: output, mode: mode)
-        print("\(output): \(String(format: "%.2f", duration)) s from \(video) @ "
-              + VideoTime.format(start.seconds, fractional: true) + "–" + VideoTime.format(end.seconds, fractional: true))
+            input: moment.path, start: from, end: to, output: output, mode: mode)
+        print("\(output): \(String(format: "%.2f", duration)) s from \(moment.path) @ "
+              + VideoTime.format(from, fractional: true) + "–" + VideoTime.format(from + duration, fractional: true))
+    }
+}
+
+/// A video command takes either a video with explicit times or a moment selection, not both.
+func validateSource(video: String?, times: [TimeArgument?], timeNames: String, selection: MomentSelection) throws {
+    let explicit = video != nil || times.contains { $0 != nil }
+    if selection.isGiven {
+        guard !explicit else { throw ValidationError("give either a video with \(timeNames), or --moment/--query, not both") }
+    } else {
+        guard video != nil else { throw ValidationError("give a video with \(timeNames), or --moment/--query") }
+        guard times.allSatisfy({ $0 != nil }) else { throw ValidationError("\(timeNames) are needed with a video") }
     }
 }

@@ -38,8 +38,11 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Only the paths, one per line (for xargs).")
     var paths = false
 
-    @Flag(help: "Show thumbnails inline (kitty or iTerm2).")
+    @Flag(help: "Show thumbnails inline when the terminal identifies as kitty, iTerm2 or a sixel terminal (foot, mlterm, TERM containing \"sixel\").")
     var preview = false
+
+    @Option(help: "Thumbnail protocol without detection, even into a pipe (kitty|iterm2|sixel; implies --preview; also $CLIPSEARCH_PREVIEW).")
+    var previewProtocol: InlineImagePreview?
 
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
@@ -59,9 +62,10 @@ struct SearchCommand: ParsableCommand {
         } else if paths {
             for result in results { output.write(result.path) }
         } else {
-            let previewer = preview ? InlineImagePreview.forCurrentTerminal() : nil
-            if preview && previewer == nil {
-                output.warn("note: --preview needs kitty or iTerm2 (TERM/TERM_PROGRAM); showing the table only")
+            let wantsPreview = preview || previewProtocol != nil
+            let previewer = wantsPreview ? InlineImagePreview.choose(requested: previewProtocol) : nil
+            if wantsPreview && previewer == nil {
+                output.warn("note: --preview needs a kitty, iTerm2 or sixel terminal (or --preview-protocol); showing the table only")
             }
             if results.isEmpty { output.warn("no results" + (threshold.map { " with score ≥ \($0)" } ?? "")) }
             if !results.isEmpty { output.write("rank  score   path") }

@@ -24,6 +24,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Fine-tune (or train from scratch) a CLIP model on image–caption pairs with the contrastive loss.",
         discussion: """
+        The model folder is a Hugging Face CLIP or Chinese-CLIP (BERT text tower, WordPiece captions) checkpoint. \
         The pairs file is TSV, CSV or JSONL of (image path, caption); relative paths are resolved against the pairs \
         file's folder, and an optional header row is skipped. Rows that are malformed or whose image cannot be \
         decoded are reported and skipped. Each epoch evaluates recall@1/5/10 on the held-out pairs and writes a \

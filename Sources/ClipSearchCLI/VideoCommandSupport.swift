@@ -22,7 +22,7 @@ struct VideoIndexArguments: ParsableArguments {
     @Flag(help: "Do not sample extra frames at shot changes.")
     var noShotDetection = false
 
-    @Option(help: "Video decoding: full (every frame), fast (skip B-frames and deblocking; default), keyframes (fastest, coarse).")
+    @Option(help: "Video decoding: full (every frame), fast (skip B-frames and deblocking, or only key frames when they are at most --video-interval apart; default), keyframes (fastest, coarse).")
     var videoDecoding: DecodingMode = .fast
 
     func validate() throws {
@@ -105,11 +105,12 @@ final class VideoProgressDisplay {
 
 /// Table and JSON forms of photo and moment results.
 enum MomentFormatting {
-    /// `path @ 00:12:31–00:12:44 (peak 00:12:35)` for a moment, the path for a photo.
+    /// `path @ 00:12:31–00:12:44 (peak 00:12:35)` for a moment (milliseconds when a time is not a whole
+    /// second, so `export --moment` cuts exactly there), the path for a photo.
     static func label(_ result: MomentResult) -> String {
         guard let moment = result.moment else { return result.path }
-        return result.path + " @ " + VideoTime.format(moment.start) + "–" + VideoTime.format(moment.end)
-            + " (peak " + VideoTime.format(moment.peakTime) + ")"
+        let span: String = VideoTime.compact(moment.start) + "–" + VideoTime.compact(moment.end)
+        return "\(result.path) @ \(span) (peak \(VideoTime.compact(moment.peakTime)))"
     }
 
     static func json(_ result: MomentResult) -> String {

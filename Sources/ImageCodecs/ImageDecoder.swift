@@ -5,6 +5,8 @@ import Foundation
 /// `PIL.ImageOps.exif_transpose(Image.open(path)).convert("RGB")` does (Pillow 13.0, verified
 /// byte for byte on the fixture photos). Limits of that parity: animated WebP is refused, only
 /// the first GIF frame is read, TIFF goes through libtiff's RGBA interface, BMP through stb_image.
+/// HEIC and AVIF go through Debian's libheif (see `HEIFSupport`), matching pillow-heif within
+/// rounding, not byte for byte.
 public enum ImageDecoder {
     /// `jpegScaleDenominator` (1, 2, 4 or 8) asks libjpeg for a DCT-scaled decode of JPEG files,
     /// much faster for thumbnails; any value other than 1 is no longer Pillow-exact.
@@ -48,7 +50,7 @@ public enum ImageDecoder {
         guard let format = ImageFormat.sniff(data) else {
             let head = data.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
             throw ImageCodecError.unsupportedFormat(
-                name: name, reason: "content starts with \(head), not JPEG, PNG, GIF, WebP, BMP or TIFF")
+                name: name, reason: "content starts with \(head), not JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC or AVIF")
         }
         return format
     }
@@ -80,6 +82,7 @@ public enum ImageDecoder {
             case .gif: return cic_decode_gif(bytes, count, maxPixels, header, &image)
             case .tiff: return cic_decode_tiff(bytes, count, maxPixels, header, &image)
             case .bmp: return cic_decode_bmp(bytes, count, maxPixels, header, &image)
+            case .heif, .avif: return cic_decode_heif(bytes, count, maxPixels, header, &image)
             }
         }
         let message = withUnsafeBytes(of: image.message) { buffer in
@@ -110,6 +113,10 @@ public enum ImageDecoder {
             return raw.tiffOrientation
         case .webp:
             return ExifOrientation.read(fromExif: WebPChunks.exifPayload(in: data) ?? [])
+        case .heif, .avif:
+            // libheif already applied irot/imir; cameras also leave the original EXIF tag (e.g.
+            // 6) in the file, and applying it again would rotate twice (pillow-heif ignores it too).
+            return 1
         default:
             return ExifOrientation.read(fromExif: raw.exif)
         }

@@ -24,9 +24,12 @@ public struct RGBImage: Sendable, Equatable {
 /// Container formats recognised from their leading bytes (never from the file name).
 public enum ImageFormat: String, Sendable, Equatable, CaseIterable {
     case jpeg, png, gif, webp, bmp, tiff
+    /// HEIF containers (ISO/IEC 23008-12): `heif` holds HEVC (HEIC), `avif` AV1.
+    case heif, avif
 
     /// Identifies the format from magic bytes; nil when none matches.
     public static func sniff<Bytes: Collection>(_ bytes: Bytes) -> ImageFormat? where Bytes.Element == UInt8 {
+        if let container = sniffHEIF(Array(bytes.prefix(64))) { return container }
         let head = Array(bytes.prefix(12))
         func starts(with signature: [UInt8]) -> Bool {
             head.count >= signature.count && Array(head[0..<signature.count]) == signature
@@ -40,6 +43,27 @@ public enum ImageFormat: String, Sendable, Equatable, CaseIterable {
         if starts(with: Array("BM".utf8)) { return .bmp }
         if starts(with: [0x49, 0x49, 0x2A, 0x00]) || starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { return .tiff }
         return nil
+    }
+
+    static let avifBrands: Set<String> = ["avif", "avis"]
+    static let heicBrands: Set<String> = ["heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs"]
+    /// Brands that only say "a HEIF image" without naming the codec.
+    static let genericHEIFBrands: Set<String> = ["mif1", "msf1", "miaf"]
+
+    /// An `ftyp` box first: the major brand, or for a generic major brand (mif1) the compatible
+    /// brands that follow it, name the codec.
+    static func sniffHEIF(_ head: [UInt8]) -> ImageFormat? {
+        guard head.count >= 16, Array(head[4..<8]) == Array("ftyp".utf8) else { return nil }
+        let boxSize = Int(head[0]) << 24 | Int(head[1]) << 16 | Int(head[2]) << 8 | Int(head[3])
+        func brand(at offset: Int) -> String { String(decoding: head[offset..<(offset + 4)], as: UTF8.self) }
+        let major = brand(at: 8)
+        let compatible = stride(from: 16, to: min(boxSize, head.count) - 3, by: 4).map(brand(at:))
+        for candidate in [major] + compatible {
+            if avifBrands.contains(candidate) { return .avif }
+            if heicBrands.contains(candidate) { return .heif }
+        }
+        // A generic HEIF file naming no codec: libheif finds out when it reads the item types.
+        return ([major] + compatible).contains(where: genericHEIFBrands.contains) ? .heif : nil
     }
 }
 

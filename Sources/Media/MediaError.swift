@@ -16,6 +16,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTime(text: String)
     case invalidRange(start: Double, end: Double, reason: String)
     case exportFailed(path: String, reason: String)
+    /// A moment given on the command line (`argument`) that does not parse.
+    case invalidMoment(argument: String, text: String, reason: String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,10 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid range \(VideoTime.format(start, fractional: true))–\(VideoTime.format(end, fractional: true)): \(reason)"
         case .exportFailed(let path, let reason):
             return "\(path): export failed: \(reason)"
+        case .invalidMoment(let argument, let text, let reason):
+            let shown = text.count > 80 ? text.prefix(77) + "..." : Substring(text)
+            let oneLine = shown.replacingOccurrences(of: "\n", with: "⏎")
+            return "\(argument) '\(oneLine)': \(reason)"
         }
     }
 }
@@ -57,6 +63,12 @@ public enum VideoTime {
             seconds = seconds * 60 + value
         }
         return seconds
+    }
+
+    /// `00:12:31`, or `00:12:31.250` when the time is not a whole second (so text copied from a
+    /// result keeps the exact cut points).
+    public static func compact(_ seconds: Double) -> String {
+        format(seconds, fractional: seconds.isFinite && (seconds * 1000).rounded() != (seconds.rounded() * 1000))
     }
 
     /// `00:12:31` (or `00:12:31.250` with `fractional`).

@@ -43,6 +43,22 @@ public struct SamplingSummary: Sendable, Equatable {
     public var lastTime: Double
     /// True when `shouldStop` ended sampling early.
     public var stopped: Bool
+    /// The decoding actually used (see `VideoFrameSampler.plan`).
+    public var decoding: DecodingMode
+}
+
+/// One sampling run's decoding and the least time between two grid samples.
+public struct SamplingPlan: Sendable, Equatable {
+    public var decoding: DecodingMode
+    public var spacing: Double
+    /// The widest key-frame gap, when `.fast` became key-frame decoding.
+    public var keyframeGap: Double?
+
+    public init(decoding: DecodingMode, spacing: Double, keyframeGap: Double? = nil) {
+        self.decoding = decoding
+        self.spacing = spacing
+        self.keyframeGap = keyframeGap
+    }
 }
 
 /// Samples frames of a video by streaming raw RGB24 from an ffmpeg subprocess.
@@ -70,12 +86,13 @@ public struct VideoFrameSampler: Sendable {
         return (max(short, Int((Double(width) * Double(short) / Double(height)).rounded())), short)
     }
 
-    public func arguments(path: String, info: VideoInfo) -> [String] {
+    public func arguments(path: String, info: VideoInfo, plan: SamplingPlan? = nil) -> [String] {
+        let plan = plan ?? SamplingPlan(decoding: options.decoding, spacing: options.interval)
         let size = outputSize(for: info)
-        var select = "isnan(prev_selected_t)+gte(t-prev_selected_t,\(Self.number(options.interval)))"
+        var select = "isnan(prev_selected_t)+gte(t-prev_selected_t,\(Self.number(plan.spacing)))"
         if let threshold = options.sceneThreshold { select += "+gt(scene,\(Self.number(threshold)))" }
         var input = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-threads", "\(max(0, options.threads))"]
-        switch options.decoding {
+        switch plan.decoding {
         case .full: break
         case .fast: input += ["-skip_frame", "bidir", "-skip_loop_filter", "all", "-flags2", "fast"]
         case .keyframes: input += ["-skip_frame", "nokey"]
@@ -85,15 +102,34 @@ public struct VideoFrameSampler: Sendable {
                         "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
     }
 
+    /// How `sample` decodes this video. In `.fast` mode, a video whose key frames are at most one
+    /// interval apart (phone cameras write one every 1–2 s, without B-frames, so skipping B-frames
+    /// saves nothing) decodes key frames only: the same samples a grid would pick, at a fraction of
+    /// the decoding cost (~5× less CPU on 16 Mbit/s 1080p). Judged on the key frames of the first
+    /// `VideoProbe.keyframeWindow` seconds; when they are irregular or sparse, `.fast` stays.
+    public func plan(for info: VideoInfo) -> SamplingPlan {
+        let fast = SamplingPlan(decoding: options.decoding, spacing: options.interval)
+        let keys = info.keyframeTimes
+        guard options.decoding == .fast, keys.count >= 3, let last = keys.last, let first = keys.first else { return fast }
+        let window = first + min(info.duration, VideoProbe.keyframeWindow)
+        let gaps = zip(keys.dropFirst(), keys).map { $0 - $1 } + [max(0, window - last)]
+        guard let widest = gaps.max(), let narrowest = gaps.dropLast().min(), narrowest > 0,
+              widest <= options.interval + 0.002 else { return fast }
+        // Half the narrowest gap of slack, so a key frame a hair early for the grid is not skipped
+        // (which would double the spacing), while every `interval` still yields one sample.
+        return SamplingPlan(decoding: .keyframes, spacing: max(0, options.interval - narrowest / 2), keyframeGap: widest)
+    }
+
     /// Calls `body` with each sampled frame in time order. Throws `MediaError` for decoding failures,
     /// and `.truncated` when frames stop well before the probed duration.
     public func sample(path: String, info: VideoInfo, shouldStop: () -> Bool = { false },
                        _ body: (VideoFrame) throws -> Void) throws -> SamplingSummary {
         let size = outputSize(for: info)
         let frameBytes = size.width * size.height * 3
+        let plan = plan(for: info)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tools.ffmpeg)
-        process.arguments = arguments(path: path, info: info)
+        process.arguments = arguments(path: path, info: info, plan: plan)
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -159,7 +195,7 @@ public struct VideoFrameSampler: Sendable {
         process.waitUntilExit()
         log.waitUntilClosed()
         if let failure { throw failure }
-        if stopped { return SamplingSummary(frameCount: count, lastTime: lastTime, stopped: true) }
+        if stopped { return SamplingSummary(frameCount: count, lastTime: lastTime, stopped: true, decoding: plan.decoding) }
         let status = process.terminationStatus
         guard status == 0 else {
             throw MediaError.decodingFailed(path: path, reason: VideoProbe.toolMessage(log.messages, path: path, fallback: "ffmpeg exit status \(status)"))
@@ -169,11 +205,11 @@ public struct VideoFrameSampler: Sendable {
             throw MediaError.decodingFailed(path: path, reason: "no frame could be decoded" + (message.isEmpty ? "" : ": " + message))
         }
         // Key-frame sampling legitimately ends a GOP early; full decoding must reach near the end.
-        let tolerance = options.decoding == .keyframes ? max(10, info.duration * 0.25) : max(2 * options.interval, 2)
+        let tolerance = options.decoding == .keyframes ? max(10, info.duration * 0.25) : max(2 * options.interval, 2) + (plan.keyframeGap ?? 0)
         if info.duration - lastTime > tolerance {
             throw MediaError.truncated(path: path, decodedSeconds: lastTime, duration: info.duration)
         }
-        return SamplingSummary(frameCount: count, lastTime: lastTime, stopped: false)
+        return SamplingSummary(frameCount: count, lastTime: lastTime, stopped: false, decoding: plan.decoding)
     }
 
     /// Reads until `buffer` is full or end of stream; the byte count read.

@@ -12,7 +12,9 @@ public struct ScannedFile: Sendable, Equatable {
 /// Walks folders for media files: follows symbolic links but visits each real folder once (no
 /// loops), skips hidden entries unless asked, and reports unreadable folders instead of failing.
 public struct MediaScanner: Sendable {
-    public static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff"]
+    public static let photoExtensions: Set<String> = [
+        "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif",
+    ]
 
     public var includeHidden: Bool
     /// Lower-case extension → media type. The video indexer adds its extensions as `.video`.

@@ -17,15 +17,72 @@ public func resolveModelDirectory(_ argument: String, offline: Bool = false) thr
 }
 
 /// The `--model` argument, else `CLIPSEARCH_MODEL`, else the default model
-/// (`openai/clip-vit-base-patch32`) when it is in the cache, else a clear error.
-public func modelArgument(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
-    if let option, !option.isEmpty { return option }
-    if let variable = environment["CLIPSEARCH_MODEL"], !variable.isEmpty { return variable }
+/// (`openai/clip-vit-base-patch32`) when it is in the cache, else the bundled demo model (see
+/// `bundledDemoModel`), else a clear error. `demo` or `clipsearch-demo` names the demo model explicitly
+/// (unless a folder of that name exists in the working directory). `executableDirectory` is where the
+/// search for the demo model starts; nil searches only `CLIPSEARCH_DEMO_MODEL`.
+public func modelArgument(
+    _ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+    executableDirectory: URL? = currentExecutableDirectory()
+) throws -> String {
+    func demo() throws -> String {
+        guard let folder = bundledDemoModel(environment: environment, executableDirectory: executableDirectory) else {
+            throw SearchError.modelNotFound(
+                argument: "demo", reason: "the bundled demo model was not found: set CLIPSEARCH_DEMO_MODEL to its folder, "
+                    + "or keep models/clipsearch-demo next to the clip-search executable or in <prefix>/share/clipsearch/models")
+        }
+        return folder.path
+    }
+    for named in [option, environment["CLIPSEARCH_MODEL"]] {
+        guard let named, !named.isEmpty else { continue }
+        if demoModelNames.contains(named), !FileManager.default.fileExists(atPath: named) { return try demo() }
+        return named
+    }
     if let identifier = try? ModelIdentifier(parsing: ModelResolver.defaultModel),
        ModelCache(configuration: .fromEnvironment(environment), progress: SilentProgressReporter()).cachedModel(identifier).isComplete {
         return ModelResolver.defaultModel
     }
+    if let folder = bundledDemoModel(environment: environment, executableDirectory: executableDirectory) {
+        // stdout carries results only; the note goes to stderr.
+        FileHandle.standardError.write(Data("note: \(ModelResolver.defaultModel) is not cached; using the bundled demo model \(folder.path)\n".utf8))
+        return folder.path
+    }
     throw SearchError.noModel
+}
+
+/// Names that stand for the bundled demo model.
+public let demoModelNames: Set<String> = ["demo", "clipsearch-demo"]
+
+/// The small model ClipSearch trained itself (scripts/demo-model), found at `CLIPSEARCH_DEMO_MODEL`, then in a
+/// `models/clipsearch-demo` folder in the executable's folder or any folder above it (the release binary
+/// lives in `.build/release/` inside the repository), then in `<prefix>/share/clipsearch/models/clipsearch-demo`
+/// for an executable installed in `<prefix>/bin`.
+public func bundledDemoModel(environment: [String: String], executableDirectory: URL?) -> URL? {
+    func isModel(_ folder: URL) -> Bool {
+        FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path)
+    }
+    if let variable = environment["CLIPSEARCH_DEMO_MODEL"], !variable.isEmpty {
+        let folder = URL(fileURLWithPath: (variable as NSString).expandingTildeInPath)
+        if isModel(folder) { return folder.standardizedFileURL }
+    }
+    guard let executableDirectory else { return nil }
+    var folder = executableDirectory.standardizedFileURL
+    while true {
+        let candidate = folder.appendingPathComponent("models/clipsearch-demo")
+        if isModel(candidate) { return candidate }
+        let installed = folder.appendingPathComponent("share/clipsearch/models/clipsearch-demo")
+        if isModel(installed) { return installed }
+        let parent = folder.deletingLastPathComponent()
+        if parent.path == folder.path { return nil }
+        folder = parent
+    }
+}
+
+/// The running executable's folder, symbolic links resolved (an installed link points into the repository).
+public func currentExecutableDirectory() -> URL? {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    if executable.path != "/proc/self/exe" { return executable.deletingLastPathComponent() }
+    return Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()
 }
 
 /// A loaded model with the identity the catalog records its vectors under.

@@ -16,12 +16,12 @@ public enum SearchError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noModel:
-            return "no model given: pass --model <folder or hub id>, set CLIPSEARCH_MODEL, or run 'clip-search models pull openai/clip-vit-base-patch32'"
+            return "no model given: pass --model <folder, hub id or demo>, set CLIPSEARCH_MODEL, or run 'clip-search models pull openai/clip-vit-base-patch32'"
         case .modelNotFound(let argument, let reason):
             return "model '\(argument)': \(reason)"
         case .modelMismatch(let requested, let name, let available):
             return "the catalog has no vectors of model \(name) (\(requested)); it was indexed with "
-                + available.joined(separator: ", ") + ": search with that model or re-index with this one"
+                + available.joined(separator: ", ") + ": search with that model (--model or CLIPSEARCH_MODEL) or re-index with this one"
         case .emptyCatalog(let path):
             return "\(path): the catalog holds no vectors yet; run `clip-search index <folder>` first"
         case .invalidQuery(let reason):

@@ -212,26 +212,22 @@ public final class SearchService: @unchecked Sendable {
         guard let searcher = lock.withLock({ searcher }) else {
             return SearchPage(results: [], offset: request.offset, limit: request.limit, hasMore: false, tookMs: 0)
         }
-        let (entries, scores) = try searcher.allScores(vector: vector)
-        var filter = MomentRanker.Filter()
-        filter.mediaType = request.mediaType.flatMap(MediaType.init(rawValue:))
-        filter.folder = request.folder.flatMap { $0.isEmpty ? nil : ($0.hasSuffix("/") ? $0 : $0 + "/") }
-        filter.threshold = request.threshold
-        filter.excludedMediaID = excluding
+        let filter = MomentFilter(mediaType: request.mediaType.flatMap(MediaType.init(rawValue:)), folder: request.folder,
+                                  threshold: request.threshold, excludedMediaID: excluding)
         let wanted = request.offset + request.limit
-        let ranked = MomentRanker.rank(entries: entries, scores: scores, filter: filter, count: wanted + 1)
-        let hits = ranked.enumerated().map { rank, moment in Self.hit(moment, rank: rank + 1) }
+        let ranked = try MomentSearch(searcher: searcher).search(vector: vector, top: wanted + 1, filter: filter)
+        let hits = ranked.map(Self.hit)
         let pageHits = Array(hits.dropFirst(request.offset).prefix(request.limit))
         return SearchPage(results: pageHits, offset: request.offset, limit: request.limit, hasMore: hits.count > wanted, tookMs: 0)
     }
 
-    static func hit(_ moment: RankedMoment, rank: Int) -> SearchHit {
-        let isVideo = moment.mediaType == .video
-        let thumbnail = "/api/media/\(moment.mediaID)/thumbnail" + (isVideo ? String(format: "?t=%.2f", moment.peak) : "")
-        return SearchHit(rank: rank, score: moment.score, mediaId: moment.mediaID, path: moment.path,
-                         folder: (moment.path as NSString).deletingLastPathComponent, type: moment.mediaType.rawValue,
-                         start: isVideo ? moment.start : nil, end: isVideo ? moment.end : nil, peak: isVideo ? moment.peak : nil,
-                         thumbnailUrl: thumbnail, mediaUrl: "/api/media/\(moment.mediaID)/original")
+    static func hit(_ result: MomentResult) -> SearchHit {
+        let moment = result.moment
+        let thumbnail = "/api/media/\(result.mediaID)/thumbnail" + (moment.map { String(format: "?t=%.2f", $0.peakTime) } ?? "")
+        return SearchHit(rank: result.rank, score: result.score, mediaId: result.mediaID, path: result.path,
+                         folder: (result.path as NSString).deletingLastPathComponent, type: result.mediaType.rawValue,
+                         start: moment?.start, end: moment?.end, peak: moment?.peakTime,
+                         thumbnailUrl: thumbnail, mediaUrl: "/api/media/\(result.mediaID)/original")
     }
 
     // MARK: - Classify, stats

@@ -43,7 +43,7 @@ public struct ThumbnailCache: Sendable {
         let width = max(1, Int((Double(image.width) * scale).rounded()))
         let height = max(1, Int((Double(image.height) * scale).rounded()))
         let small = scale < 1 ? Resampler.resize(image, width: width, height: height) : image
-        return PNGWriter.encode(small)
+        return PNGEncoder.encode(small)
     }
 
     /// One frame through the ffmpeg CLI (arguments passed directly, never through a shell).

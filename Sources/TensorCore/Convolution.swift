@@ -30,15 +30,27 @@ public enum Convolution {
         let outPlane = outHeight * outWidth
         let columnsTotal = batch * outPlane
         let output = Tensor(uninitializedShape: [outChannels, batch, outHeight, outWidth])
+        let tiles = MatrixPrecision.current.effective != .float32
+        let weights = tiles ? TileOperand(rowsOf: weight) : nil
+        // Multiplies the weight by a [depth, count] block of columns starting at `columns` (rows `ld` apart)
+        // into output columns [offset, offset + count).
+        func multiply(columns: UnsafePointer<Float>, ld: Int, count: Int, offset: Int) {
+            if let weights {
+                weights.multiply(depthMajor: columns, depth: depth, count: count, ld: ld,
+                                 precision: MatrixPrecision.current.effective, into: output.pointer + offset, ldy: columnsTotal)
+            } else {
+                BLAS.sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: depth,
+                           a: weight.pointer, lda: depth, b: columns, ldb: ld, c: output.pointer + offset, ldc: columnsTotal)
+            }
+        }
         if kernel == 1, stride == 1, padding == 0 {
-            BLAS.sgemm(transposeA: false, transposeB: false, m: outChannels, n: columnsTotal, k: depth,
-                       a: weight.pointer, lda: depth, b: input.pointer, ldb: columnsTotal, c: output.pointer, ldc: columnsTotal)
+            multiply(columns: input.pointer, ld: columnsTotal, count: columnsTotal, offset: 0)
         } else {
             let imagesPerGroup = max(1, min(batch, columnBudget / max(1, depth * outPlane)))
             let columns = Tensor(uninitializedShape: [depth * imagesPerGroup * outPlane])
             let source = input.pointer, scratch = columns.pointer
             let channelStride = batch * height * width
-            // `scratch` points into `columns`: keep it alive until the last GEMM has read it.
+            // `scratch` points into `columns`: keep it alive until the last product has read it.
             defer { withExtendedLifetime(columns) {} }
             for first in Swift.stride(from: 0, to: batch, by: imagesPerGroup) {
                 let last = min(batch, first + imagesPerGroup)
@@ -47,9 +59,7 @@ public enum Convolution {
                     cs_im2col_channel_major(source, channelStride, height, width, kernel, stride, padding,
                                             outHeight, outWidth, first, last, start, end, scratch, groupColumns)
                 }
-                BLAS.sgemm(transposeA: false, transposeB: false, m: outChannels, n: groupColumns, k: depth,
-                           a: weight.pointer, lda: depth, b: scratch, ldb: groupColumns,
-                           c: output.pointer + first * outPlane, ldc: columnsTotal)
+                multiply(columns: scratch, ld: groupColumns, count: groupColumns, offset: first * outPlane)
             }
         }
         let result = output.pointer, biasPointer = bias.pointer

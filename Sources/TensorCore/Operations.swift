@@ -117,7 +117,7 @@ public enum Operations {
         let input = qkv.pointer, result = output.pointer
         let lengths = validLengths ?? Array(repeating: sequence, count: batch)
         Parallel.forRanges(count: batch * heads, minimumPerThread: 2) { start, end in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: (headDimension + 1) * sequence)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: max((headDimension + 1) * sequence, 4352))
             defer { scores.deallocate() }
             for item in start..<end {
                 let (sample, head) = item.quotientAndRemainder(dividingBy: heads)

@@ -2,16 +2,16 @@ import CLIPModels
 import Foundation
 import TensorCore
 
-/// Saves a model in the Hugging Face layout (loadable by `CLIPModel.load` and by transformers) and the
-/// optimizer state needed to resume.
+/// Saves a model in its family's Hugging Face layout (loadable by `CLIPModel.load` / `ChineseCLIPModel.load`
+/// and by transformers) and the optimizer state needed to resume.
 public enum Checkpoint {
     /// Files copied from the source model folder next to the weights (those that exist).
-    static let companionFiles = ["config.json", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
+    static let companionFiles = ["config.json", "vocab.json", "merges.txt", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
                                  "special_tokens_map.json", "preprocessor_config.json"]
     public static let stateFileName = "training_state.json"
     public static let optimizerFileName = "optimizer_state.safetensors"
 
-    public static func saveModel(_ model: CLIPModel, to directory: URL, companionsFrom source: URL, configFile: URL? = nil) throws {
+    public static func saveModel(_ model: TrainableModel, to directory: URL, companionsFrom source: URL, configFile: URL? = nil) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let tensors = model.parameters.orderedTensors.map { entry in

@@ -42,24 +42,53 @@ public struct BatchOutcome: Sendable {
     public let similarities: Tensor
 }
 
+/// The text tower a trainer back-propagates through: CLIP's causal transformer or Chinese-CLIP's BERT.
+enum TextTowerTraining {
+    case clip(TextTraining)
+    case bert(BERTTextTraining)
+
+    func forward(tokenIDs: [[Int]], recording: TowerRecording) throws -> (Tensor, TowerRecord) {
+        switch self {
+        case .clip(let tower): return try tower.forward(tokenIDs: tokenIDs, recording: recording)
+        case .bert(let tower): return try tower.forward(tokenIDs: tokenIDs, recording: recording)
+        }
+    }
+
+    func backward(_ record: TowerRecord, outputGradient: Tensor, gradients: GradientStore) {
+        switch self {
+        case .clip(let tower): tower.backward(record, outputGradient: outputGradient, gradients: gradients)
+        case .bert(let tower): tower.backward(record, outputGradient: outputGradient, gradients: gradients)
+        }
+    }
+}
+
 /// Computes CLIP's contrastive loss and its gradients for every trainable parameter of a model.
 /// Its forward reads the live parameter tensors; build the model with `packWeights: false`, since the
 /// packed inference copies are snapshots that would go stale as the optimizer updates the weights.
 public final class ContrastiveTrainer: @unchecked Sendable {
-    public let model: CLIPModel
+    public let model: TrainableModel
     public let selection: TrainableSelection
     public let trainableNames: [String]
     let vision: VisionTraining
-    let text: TextTraining
+    let text: TextTowerTraining
 
-    public init(model: CLIPModel, selection: TrainableSelection = .all) {
+    public init(model: TrainableModel, selection: TrainableSelection = .all) {
         self.model = model
         self.selection = selection
         trainableNames = model.parameters.specifications.map(\.name).filter(selection.isTrainable)
-        vision = VisionTraining(configuration: model.configuration.vision, parameters: model.parameters)
-        let textTower = model.text
-        text = TextTraining(configuration: model.configuration.text, parameters: model.parameters,
-                            poolingPosition: { textTower.poolingPosition($0) })
+        vision = VisionTraining(configuration: model.vision, parameters: model.parameters)
+        switch model.architecture {
+        case .clip(let clip):
+            let textTower = clip.text
+            text = .clip(TextTraining(configuration: clip.configuration.text, parameters: model.parameters,
+                                      poolingPosition: { textTower.poolingPosition($0) }))
+        case .chineseCLIP(let configuration):
+            text = .bert(BERTTextTraining(configuration: configuration.text, parameters: model.parameters))
+        }
+    }
+
+    public convenience init(model: CLIPModel, selection: TrainableSelection = .all) {
+        self.init(model: TrainableModel(clip: model), selection: selection)
     }
 
     var logLogitScale: Float { model.parameters["logit_scale"].pointer[0] }
@@ -94,7 +123,7 @@ public final class ContrastiveTrainer: @unchecked Sendable {
                                           lossScale: Float = 1) throws -> BatchOutcome {
         try checkBatch(pixelValues, tokenIDs)
         guard chunkSize >= 1 else { throw TrainingError.invalidOption("gradient-cache chunk size must be at least 1, got \(chunkSize)") }
-        let count = tokenIDs.count, dimension = model.configuration.projectionDimension
+        let count = tokenIDs.count, dimension = model.projectionDimension
         let images = Tensor(uninitializedShape: [count, dimension]), texts = Tensor(uninitializedShape: [count, dimension])
         for start in stride(from: 0, to: count, by: chunkSize) {
             let length = min(chunkSize, count - start)

@@ -2,10 +2,11 @@ import CLIPModels
 import Foundation
 import TensorCore
 
-/// Whether a parameter gets weight decay: matrices do; gains, biases, the class/token/position
-/// embeddings and the temperature do not (the patch embedding is a convolution weight and does).
+/// Whether a parameter gets weight decay: matrices do; gains, biases, embedding tables (CLIP's class/
+/// token/position, BERT's word/position/token-type) and the temperature do not (the patch embedding is a
+/// convolution weight and does).
 public func appliesWeightDecay(_ name: String, shape: [Int]) -> Bool {
-    shape.count >= 2 && !name.contains("token_embedding") && !name.contains("position_embedding")
+    shape.count >= 2 && (!name.contains("embedding") || name.contains("patch_embedding"))
 }
 
 public enum OptimizerKind: String, Sendable, CaseIterable {

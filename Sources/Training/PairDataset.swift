@@ -139,7 +139,7 @@ extension ContrastiveTrainer {
     /// Recall over all the given pairs (one similarity matrix) and the mean contrastive loss over
     /// batches of `batchSize` (as training sees them).
     public func evaluate(_ dataset: PairDataset, indices: [Int], batchSize: Int) throws -> RetrievalMetrics {
-        let count = indices.count, dimension = model.configuration.projectionDimension
+        let count = indices.count, dimension = model.projectionDimension
         guard count > 0 else { return RetrievalMetrics(textToImageRecall: [:], imageToTextRecall: [:], meanLoss: 0, pairCount: 0) }
         let images = Tensor(uninitializedShape: [count, dimension]), texts = Tensor(uninitializedShape: [count, dimension])
         var lossTotal = 0.0, lossPairs = 0

@@ -24,6 +24,25 @@ struct TowerRecord {
     let pooled: Tensor?
     let patchRows: Tensor?
     let tokenIDs: [[Int]]
+    /// BERT text tower: its layers' records and the padding mask (nil: nothing padded).
+    var bertRecords: [BERTLayerRecord] = []
+    var validLengths: [Int]? = nil
+}
+
+/// The checks every text tower makes on a batch's token ids before looking them up.
+enum TokenValidation {
+    static func check(_ tokenIDs: [[Int]], maximumPositions: Int, vocabularySize: Int) throws {
+        guard !tokenIDs.isEmpty else { throw TrainingError.model("no texts in the batch") }
+        for (index, ids) in tokenIDs.enumerated() {
+            guard !ids.isEmpty else { throw TrainingError.model("text \(index): empty token sequence") }
+            guard ids.count <= maximumPositions else {
+                throw TrainingError.model("text \(index): \(ids.count) tokens exceed the model's \(maximumPositions) positions")
+            }
+            if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                throw TrainingError.model("text \(index): token id \(bad) is outside the vocabulary of \(vocabularySize)")
+            }
+        }
+    }
 }
 
 /// CLIP's ViT image tower: a training forward that records activations, and its backward.
@@ -126,17 +145,8 @@ struct TextTraining {
     /// mask makes later positions irrelevant, so both the result and the gradients are exact.
     func forward(tokenIDs: [[Int]], recording: TowerRecording) throws -> (Tensor, TowerRecord) {
         let width = configuration.transformer.hiddenSize
-        var poolingPositions: [Int] = []
-        for (index, ids) in tokenIDs.enumerated() {
-            guard !ids.isEmpty else { throw TrainingError.model("text \(index): empty token sequence") }
-            guard ids.count <= configuration.maximumPositions else {
-                throw TrainingError.model("text \(index): \(ids.count) tokens exceed the model's \(configuration.maximumPositions) positions")
-            }
-            if let bad = ids.first(where: { $0 < 0 || $0 >= configuration.vocabularySize }) {
-                throw TrainingError.model("text \(index): token id \(bad) is outside the vocabulary of \(configuration.vocabularySize)")
-            }
-            poolingPositions.append(poolingPosition(ids))
-        }
+        try TokenValidation.check(tokenIDs, maximumPositions: configuration.maximumPositions, vocabularySize: configuration.vocabularySize)
+        let poolingPositions = tokenIDs.map(poolingPosition)
         guard let last = poolingPositions.max() else { throw TrainingError.model("no texts in the batch") }
         let batch = tokenIDs.count, sequence = last + 1
         let tokenEmbedding = parameters["text_model.embeddings.token_embedding.weight"].pointer

@@ -71,9 +71,9 @@ public final class TrainingSession {
     }
 
     /// The model folder's tokenizer and image preprocessing (CLIP defaults at the model's size if absent).
-    public static func inputs(modelDirectory: URL, imageSize: Int) throws -> (any TextTokenizing, CLIPImagePreprocessor) {
-        let tokenizer: any TextTokenizing
-        do { tokenizer = try ModelFolder.tokenizer(directory: modelDirectory) } catch { throw TrainingError.model("\(error)") }
+    public static func inputs(model: TrainableModel, modelDirectory: URL) throws -> (any TextTokenizing, CLIPImagePreprocessor) {
+        let tokenizer = try model.tokenizer(directory: modelDirectory)
+        let imageSize = model.vision.imageSize
         var preprocessor = CLIPImagePreprocessor(shortestEdge: imageSize, cropHeight: imageSize, cropWidth: imageSize)
         let url = modelDirectory.appendingPathComponent("preprocessor_config.json")
         if FileManager.default.fileExists(atPath: url.path) {
@@ -86,12 +86,12 @@ public final class TrainingSession {
     }
 
     /// Reads, tokenizes and decodes a pairs file; bad rows and undecodable images become warnings.
-    public static func dataset(file: URL, model: CLIPModel, modelDirectory: URL, log: (String) -> Void) throws -> PairDataset {
+    public static func dataset(file: URL, model: TrainableModel, modelDirectory: URL, log: (String) -> Void) throws -> PairDataset {
         let (pairs, warnings) = try PairsFile.read(file)
         warnings.forEach(log)
-        let (tokenizer, preprocessor) = try inputs(modelDirectory: modelDirectory, imageSize: model.configuration.vision.imageSize)
+        let (tokenizer, preprocessor) = try inputs(model: model, modelDirectory: modelDirectory)
         let dataset = PairDataset(pairs: pairs, tokenizer: tokenizer, preprocessor: preprocessor,
-                                  imageSize: model.configuration.vision.imageSize, maximumTokens: model.configuration.text.maximumPositions)
+                                  imageSize: model.vision.imageSize, maximumTokens: model.maximumTextPositions)
         dataset.validateImages(sourcePath: file.path).forEach(log)
         guard dataset.count >= 2 else {
             throw TrainingError.noUsablePairs(path: file.path, reason: "\(dataset.count) decodable pair(s); contrastive training needs at least 2")
@@ -99,16 +99,13 @@ public final class TrainingSession {
         return dataset
     }
 
-    func loadModel(state: TrainingState?) throws -> CLIPModel {
-        do {
-            if state != nil { return try CLIPModel.load(directory: options.outputDirectory, packWeights: false) }
-            if options.fromScratch {
-                let configURL = options.configFile ?? options.modelDirectory.appendingPathComponent("config.json")
-                let configuration = try CLIPConfiguration.load(fileAt: configURL)
-                return try CLIPModel.random(configuration: configuration, seed: options.seed, packWeights: false)
-            }
-            return try CLIPModel.load(directory: options.modelDirectory, packWeights: false)
-        } catch let error as TrainingError { throw error } catch { throw TrainingError.model("\(error)") }
+    func loadModel(state: TrainingState?) throws -> TrainableModel {
+        if state != nil { return try TrainableModel.load(directory: options.outputDirectory) }
+        if options.fromScratch {
+            return try TrainableModel.random(
+                configFile: options.configFile ?? options.modelDirectory.appendingPathComponent("config.json"), seed: options.seed)
+        }
+        return try TrainableModel.load(directory: options.modelDirectory)
     }
 
     /// Held-out pairs are a seeded random subset (the last ones in file order with `shuffle` off).

@@ -38,6 +38,37 @@ final class ReferenceParityTests: XCTestCase {
         }
     }
 
+    /// The default precision is bf16x3 on CPUs with AMX: the fp32 kernels (every other CPU) must keep
+    /// the same parity, and one-pass bf16 must stay close to the reference while really differing from it.
+    func testEveryMatrixPrecisionMatchesTransformers() throws {
+        let saved = MatrixPrecision.current
+        defer { MatrixPrecision.current = saved }
+        for precision in MatrixPrecision.allCases {
+            MatrixPrecision.current = precision
+            let (textTolerance, imageTolerance): (Float, Float) = precision == .bfloat16 ? (3e-2, 3e-2) : (Self.textTolerance, Self.imageTolerance)
+            for name in FixturePaths.modelNames {
+                let embedder = try CLIPEmbedder.load(directory: FixturePaths.directory(name))
+                let expected = try FixturePaths.expected(name)
+                let texts = try XCTUnwrap(expected["texts"] as? [[String: Any]])
+                let strings = texts.compactMap { $0["text"] as? String }
+                var worst: Float = 0
+                for (vector, entry) in zip(try embedder.embed(texts: strings), texts) {
+                    worst = max(worst, maximumDifference(vector, floats(entry["text_embeds_normalized"])))
+                }
+                let images = try XCTUnwrap(expected["images"] as? [[String: Any]])
+                let urls = images.compactMap { $0["file"] as? String }.map { FixturePaths.photos.appendingPathComponent($0) }
+                var worstImage: Float = 0
+                for (result, entry) in zip(embedder.embed(imageFiles: urls), images) {
+                    worstImage = max(worstImage, maximumDifference(try result.get(), floats(entry["image_embeds_normalized"])))
+                }
+                print("parity \(name) \(precision.effective.rawValue): worst text \(worst), worst image \(worstImage)")
+                XCTAssertLessThanOrEqual(worst, textTolerance, "\(name) \(precision.rawValue): text embeddings")
+                XCTAssertLessThanOrEqual(worstImage, imageTolerance, "\(name) \(precision.rawValue): image embeddings")
+                if precision.effective == .bfloat16 { XCTAssertGreaterThan(max(worst, worstImage), Self.textTolerance / 100) }
+            }
+        }
+    }
+
     func testImageEmbeddingsMatchTransformers() throws {
         for name in FixturePaths.modelNames {
             let embedder = try CLIPEmbedder.load(directory: FixturePaths.directory(name))

@@ -161,11 +161,22 @@ final class SearchCommandTests: XCTestCase {
         XCTAssertTrue(sets.contains { $0.isSuperset(of: ["rocket-camera.jpg", "rocket-half-q70.jpg", "rocket-cropped.jpg"]) }, "\(sets)")
         XCTAssertTrue(sets.contains { $0.isSuperset(of: ["astronaut-progressive.jpg", "astronaut-copy.webp"]) }, "\(sets)")
         XCTAssertFalse(sets.contains { $0.contains("rocket-camera.jpg") && $0.contains("astronaut-copy.webp") })
-        for group in groups { XCTAssertGreaterThanOrEqual(group["minimum_score"] as? Double ?? 0, 0.949) }
+        for group in groups {
+            XCTAssertEqual(group["verified"] as? Bool, true)
+            let members = (group["members"] as? [[String: Any]]) ?? []
+            XCTAssertTrue(members.allSatisfy { ($0["pixel_score"] as? Double) != nil && ($0["score"] as? Double) != nil }, "\(members)")
+        }
 
         let loose = try run(["duplicates", "--db", database, "--threshold", "0.5"])
         XCTAssertEqual(loose.status, 0, loose.standardError)
         XCTAssertTrue(loose.standardOutput.hasPrefix("group 1: "), loose.standardOutput)
+        XCTAssertTrue(loose.standardOutput.contains("  pixels "), loose.standardOutput)
+
+        let similar = try run(["duplicates", "--db", database, "--similar", "--threshold", "0.5", "--json"])
+        XCTAssertEqual(similar.status, 0, similar.standardError)
+        let similarGroups = try XCTUnwrap(try json(similar.standardOutput) as? [[String: Any]])
+        XCTAssertFalse(similarGroups.isEmpty)
+        XCTAssertTrue(similarGroups.allSatisfy { $0["verified"] as? Bool == false })
     }
 
     func testClassifyWithPromptEnsembling() throws {

@@ -32,7 +32,7 @@ final class VideoCommandTests: XCTestCase {
 
     func photo(_ name: String) -> String { Self.fixtures.appendingPathComponent("photos/\(name)").path }
 
-    func run(_ executable: URL, _ arguments: [String]) throws -> Outcome {
+    func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -43,7 +43,13 @@ final class VideoCommandTests: XCTestCase {
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let standardInput = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : standardInput
         try process.run()
+        if let input {
+            standardInput.fileHandleForWriting.write(Data(input.utf8))
+            try standardInput.fileHandleForWriting.close()
+        }
         let errorData = LockedData()
         let reader = Thread { errorData.set(error.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
@@ -53,7 +59,9 @@ final class VideoCommandTests: XCTestCase {
                        standardError: String(decoding: errorData.wait(), as: UTF8.self))
     }
 
-    func clipSearch(_ arguments: [String]) throws -> Outcome { try run(EngineCommandTests.binary, arguments) }
+    func clipSearch(_ arguments: [String], input: String? = nil) throws -> Outcome {
+        try run(EngineCommandTests.binary, arguments, input: input)
+    }
 
     /// One scene per photo, 4 s each, 320×240 H.264 at 10 fps.
     func makeScenes(_ photos: [String], name: String) throws {
@@ -166,6 +174,77 @@ final class VideoCommandTests: XCTestCase {
         let bad = try clipSearch(["export", media.appendingPathComponent("audio.mkv").path, "--start", "0", "--end", "1", "-o", clip])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.standardError.contains("no video stream"), bad.standardError)
+    }
+
+    /// Seconds ffprobe reads from a written file (independent of the CLI's own report).
+    func probedDuration(_ path: String) throws -> Double {
+        let outcome = try run(URL(fileURLWithPath: "/usr/bin/ffprobe"), ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+        XCTAssertEqual(outcome.status, 0, outcome.standardError)
+        return try XCTUnwrap(Double(outcome.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)), outcome.standardOutput)
+    }
+
+    /// `export`/`thumbnail --moment` take what `search` printed (table row, JSON result, the whole JSON
+    /// array on stdin with --rank) and `--query` searches on the spot; the cuts last what the moment does.
+    func testExportAndThumbnailOfSearchMoments() throws {
+        try makeScenes(Self.scenePhotos, name: "scenes.mp4")
+        let video = media.appendingPathComponent("scenes.mp4").path
+        _ = try index()
+        let search = ["search", photo("rocket-baseline-420.jpg"), "--db", database, "--model", model, "--type", "video"]
+        let json = try clipSearch(search + ["--json"])
+        XCTAssertEqual(json.status, 0, json.standardError)
+        let results = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]])
+        let best = try XCTUnwrap(results.first)
+        let (start, end, peak) = (try XCTUnwrap(best["start"] as? Double), try XCTUnwrap(best["end"] as? Double), try XCTUnwrap(best["peak"] as? Double))
+        XCTAssertEqual(start, 4, accuracy: 1, "\(best)")
+        let bestText = String(decoding: try JSONSerialization.data(withJSONObject: best), as: UTF8.self)
+
+        let fromJSON = work.appendingPathComponent("json.mp4").path
+        let exported = try clipSearch(["export", "--moment", bestText, "-o", fromJSON])
+        XCTAssertEqual(exported.status, 0, exported.standardError)
+        XCTAssertEqual(try probedDuration(fromJSON), end - start, accuracy: 0.15)
+
+        let table = try clipSearch(search)
+        let row = try XCTUnwrap(table.standardOutput.split(separator: "\n").first { $0.contains("scenes.mp4 @") }, table.standardOutput)
+        let fromTable = work.appendingPathComponent("table.mp4").path
+        let tableExport = try clipSearch(["export", "--moment", String(row), "-o", fromTable, "--mode", "copy"])
+        XCTAssertEqual(tableExport.status, 0, tableExport.standardError)
+        // Stream copy starts at the key frame before the start: at least the moment's length.
+        XCTAssertGreaterThanOrEqual(try probedDuration(fromTable), end - start - 0.15)
+
+        if results.count >= 2, let second = results[1]["start"] as? Double, let secondEnd = results[1]["end"] as? Double {
+            let piped = work.appendingPathComponent("second.mp4").path
+            let outcome = try clipSearch(["export", "--moment", "-", "--rank", "2", "-o", piped], input: json.standardOutput)
+            XCTAssertEqual(outcome.status, 0, outcome.standardError)
+            XCTAssertEqual(try probedDuration(piped), min(secondEnd, 12) - second, accuracy: 0.15)
+        }
+        let queried = work.appendingPathComponent("query.mp4").path
+        let query = try clipSearch(["export", "--query", photo("rocket-baseline-420.jpg"), "--db", database, "--model", model,
+                                    "--pad", "1", "-o", queried])
+        XCTAssertEqual(query.status, 0, query.standardError)
+        XCTAssertEqual(try probedDuration(queried), min(end + 1, 12) - max(start - 1, 0), accuracy: 0.15)
+
+        // The moment's thumbnail is its peak frame: byte for byte the frame `--at <peak>` writes.
+        let byMoment = work.appendingPathComponent("moment.jpg").path, byTime = work.appendingPathComponent("at.jpg").path
+        let grab = try clipSearch(["thumbnail", "--moment", bestText, "-o", byMoment])
+        XCTAssertEqual(grab.status, 0, grab.standardError)
+        XCTAssertEqual(try clipSearch(["thumbnail", video, "--at", "\(peak)", "-o", byTime]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: byMoment)), try Data(contentsOf: URL(fileURLWithPath: byTime)))
+
+        // Bad moments: one line naming the argument, and nothing written.
+        let photoResult = #"{"rank":1,"score":0.5,"path":"/p/a.jpg","media_id":1,"type":"photo","time":0}"#
+        for (text, reason) in [(video + " @ 00:00:08–00:00:04", "end must be after"), (video, "expected '<path> @"),
+                               (photoResult, "not a video moment"), ("{\"path\": 3", "not valid JSON")] {
+            let bad = work.appendingPathComponent("bad.mp4").path
+            let outcome = try clipSearch(["export", "--moment", text, "-o", bad])
+            XCTAssertNotEqual(outcome.status, 0, text)
+            let lines = outcome.standardError.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, outcome.standardError)
+            XCTAssertTrue(outcome.standardError.contains("--moment") && outcome.standardError.contains(reason), outcome.standardError)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
+        }
+        let both = try clipSearch(["export", video, "--moment", bestText, "-o", fromJSON])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.standardError.contains("not both"), both.standardError)
     }
 }
 

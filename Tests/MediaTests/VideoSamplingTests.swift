@@ -164,6 +164,47 @@ final class VideoSamplingTests: XCTestCase {
         }
     }
 
+    /// Phone-like GOP (a key frame every second, no B-frames): `.fast` decodes key frames only and
+    /// yields the very frames full decoding samples; a sparser GOP keeps `.fast`.
+    func testFastModeDecodesOnlyKeyFramesWhenTheyAreDenseEnough() throws {
+        let tools = try TestVideos.tools()
+        let phone = try TestVideos.scenes(seconds: [4, 4], in: folder, name: "phone.mp4",
+                                          extraOutput: ["-g", "10", "-sc_threshold", "0", "-bf", "0"])
+        let info = try VideoProbe(tools: tools).probe(path: phone.path)
+        XCTAssertEqual(info.keyframeTimes, (0..<8).map(Double.init))
+        var options = SamplingOptions()
+        options.shortSide = 32
+        func sample(_ mode: DecodingMode, interval: Double = 1) throws -> (SamplingSummary, [VideoFrame]) {
+            var adjusted = options
+            adjusted.decoding = mode
+            adjusted.interval = interval
+            var frames: [VideoFrame] = []
+            let summary = try VideoFrameSampler(tools: tools, options: adjusted).sample(path: phone.path, info: info) { frames.append($0) }
+            return (summary, frames)
+        }
+        var fastOptions = options
+        fastOptions.decoding = .fast
+        XCTAssertEqual(VideoFrameSampler(tools: tools, options: fastOptions).plan(for: info),
+                       SamplingPlan(decoding: .keyframes, spacing: 0.5, keyframeGap: 1))
+        let (fastSummary, fastFrames) = try sample(.fast)
+        let (fullSummary, fullFrames) = try sample(.full)
+        XCTAssertEqual(fastSummary.decoding, .keyframes)
+        XCTAssertEqual(fullSummary.decoding, .full)
+        XCTAssertEqual(fastFrames.map(\.time), (0..<8).map(Double.init))
+        XCTAssertEqual(fastFrames.map(\.time), fullFrames.map(\.time))
+        // Key frames decode identically either way: the same pixels as full decoding.
+        for (fast, full) in zip(fastFrames, fullFrames) { XCTAssertEqual(fast.image.pixels, full.image.pixels, "frame at \(fast.time) s") }
+        XCTAssertEqual(try sample(.fast, interval: 2).1.map(\.time), [0, 2, 4, 6])
+
+        // Key frames 2 s apart (the other test videos) are too sparse for a 1 s grid.
+        let sparse = try TestVideos.scenes(seconds: [4, 4], in: folder, name: "sparse.mp4", extraOutput: ["-sc_threshold", "0"])
+        let sparseInfo = try VideoProbe(tools: tools).probe(path: sparse.path)
+        XCTAssertEqual(sparseInfo.keyframeTimes, [0, 2, 4, 6])
+        XCTAssertEqual(VideoFrameSampler(tools: tools, options: fastOptions).plan(for: sparseInfo).decoding, .fast)
+        // Only the fast mode adapts: full decoding stays full on the phone-like video.
+        XCTAssertEqual(VideoFrameSampler(tools: tools, options: options).plan(for: info).decoding, .full)
+    }
+
     func testStoppingEarlyEndsFfmpegAndReportsIt() throws {
         let tools = try TestVideos.tools()
         let video = try TestVideos.scenes(seconds: [4, 4, 4], in: folder, name: "long.mp4")

@@ -37,7 +37,7 @@ final class ClassifierAndModelTests: XCTestCase {
     func testModelArgumentAndFingerprint() throws {
         XCTAssertEqual(try modelArgument("x", environment: ["CLIPSEARCH_MODEL": "y"]), "x")
         XCTAssertEqual(try modelArgument(nil, environment: ["CLIPSEARCH_MODEL": "y"]), "y")
-        XCTAssertThrowsError(try modelArgument(nil, environment: [:])) { XCTAssertTrue("\($0)".contains("CLIPSEARCH_MODEL")) }
+        XCTAssertThrowsError(try modelArgument(nil, environment: [:], executableDirectory: nil)) { XCTAssertTrue("\($0)".contains("CLIPSEARCH_MODEL")) }
         XCTAssertThrowsError(try resolveModelDirectory("/nonexistent/model")) { XCTAssertTrue("\($0)".contains("/nonexistent/model")) }
         let quick = try SearchModel.fingerprint(directory: SearchFixtures.model("tiny-quickgelu"))
         XCTAssertEqual(quick, try SearchModel.fingerprint(directory: SearchFixtures.model("tiny-quickgelu")))

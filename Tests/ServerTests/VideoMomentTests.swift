@@ -1,5 +1,6 @@
-import Catalog
+@testable import Catalog
 import enum Catalog.MediaType
+import SearchCore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -7,42 +8,58 @@ import XCTest
 @testable import Server
 
 final class VideoMomentTests: XCTestCase {
-    struct Row: MomentRow {
-        var mediaID: Int64
-        var frameTime: Double
-        var path: String
-        var mediaType: MediaType
-    }
+    typealias Entry = EmbeddingTable.Entry
 
-    func testRankerMergesConsecutiveFramesAndNeverRepeatsAMoment() {
-        func entry(_ id: Int64, _ time: Double, _ type: MediaType) -> Row {
-            Row(mediaID: id, frameTime: time, path: "/m/\(id)", mediaType: type)
+    /// The server ranks with SearchCore's MomentSearch (the CLI's ranking): checked on hand-made rows.
+    func testRankingMergesConsecutiveFramesAndNeverRepeatsAMoment() {
+        func entry(_ id: Int64, _ time: Double, _ type: MediaType) -> Entry {
+            Entry(mediaID: id, frameTime: time, path: "/m/\(id)", mediaType: type)
         }
         // Video 2 has two separate good stretches (1–2 s and 6 s); photos 1 and 3 sit between them.
-        var entries: [Row] = [entry(1, 0, .photo)]
+        var entries: [Entry] = [entry(1, 0, .photo)]
         for second in 0..<8 { entries.append(entry(2, Double(second), .video)) }
         entries.append(entry(3, 0, .photo))
         let scores: [Float] = [0.50, 0.10, 0.80, 0.78, 0.20, 0.20, 0.20, 0.70, 0.10, 0.60]
-        let ranked = MomentRanker.rank(entries: entries, scores: scores, filter: .init(), count: 10)
-        let video = ranked.filter { $0.mediaType == MediaType.video }
+        var askedDurations: [Int64] = []
+        let ranked = MomentSearch.rank(entries: entries, scores: scores, filter: MomentFilter(), top: 10) { id in
+            askedDurations.append(id)
+            return 8.5
+        }
+        XCTAssertEqual(ranked.map(\.rank), Array(1...ranked.count))
         XCTAssertEqual(ranked.first?.mediaID, 2)
-        XCTAssertEqual(ranked.first?.start, 1)
-        XCTAssertEqual(ranked.first?.end, 3)
-        XCTAssertEqual(ranked.first?.peak, 1)
-        XCTAssertEqual(ranked[1].peak, 6)
-        XCTAssertEqual(ranked[1].start, 6)
+        XCTAssertEqual(ranked.first?.moment?.start, 1)
+        XCTAssertEqual(ranked.first?.moment?.end, 3)
+        XCTAssertEqual(ranked.first?.moment?.peakTime, 1)
+        XCTAssertEqual(ranked[1].moment?.peakTime, 6)
+        XCTAssertEqual(ranked[1].moment?.start, 6)
+        // Neither moment reaches the last sample, so the video's duration is never needed.
+        XCTAssertEqual(askedDurations, [])
+        let video = ranked.compactMap(\.moment)
         for (index, a) in video.enumerated() {
             for b in video[(index + 1)...] { XCTAssertTrue(a.end <= b.start || b.end <= a.start, "\(a) overlaps \(b)") }
         }
-        let photoIDs: Set<Int64> = Set(ranked.filter { $0.mediaType == MediaType.photo }.map { $0.mediaID })
-        XCTAssertEqual(photoIDs, [1, 3])
-        let rankedScores: [Float] = ranked.map { $0.score }
+        XCTAssertEqual(ranked.filter { $0.mediaType == MediaType.photo }.map(\.mediaID), [3, 1])
+        let rankedScores: [Float] = ranked.map(\.score)
         XCTAssertEqual(rankedScores, rankedScores.sorted(by: >))
-        var photosOnly = MomentRanker.Filter()
-        photosOnly.mediaType = .photo
-        let photoRanking: [Int64] = MomentRanker.rank(entries: entries, scores: scores, filter: photosOnly, count: 5).map { $0.mediaID }
-        XCTAssertEqual(photoRanking, [3, 1])
-        XCTAssertEqual(MomentRanker.topRows(scores: scores, count: 3, where: { _ in true }), [2, 3, 7])
+
+        let photoRanking = MomentSearch.rank(entries: entries, scores: scores, filter: MomentFilter(mediaType: .photo), top: 5)
+        XCTAssertEqual(photoRanking.map(\.mediaID), [3, 1])
+        let excluded = MomentSearch.rank(entries: entries, scores: scores, filter: MomentFilter(excludedMediaID: 2), top: 5)
+        XCTAssertEqual(excluded.map(\.mediaID), [3, 1])
+        let strict = MomentSearch.rank(entries: entries, scores: scores, filter: MomentFilter(threshold: 0.75), top: 5)
+        XCTAssertEqual(strict.count, 1)
+        XCTAssertEqual(strict.first?.moment.map { [$0.start, $0.end] }, [1, 3])
+        let elsewhere = MomentSearch.rank(entries: entries, scores: scores, filter: MomentFilter(folder: "/other"), top: 5)
+        XCTAssertEqual(elsewhere, [])
+    }
+
+    func testAMomentReachingTheLastSampleEndsAtTheVideosEnd() {
+        let entries = (0..<5).map { Entry(mediaID: 7, frameTime: Double($0) * 2, path: "/v/7.mp4", mediaType: .video) }
+        let scores: [Float] = [0.1, 0.2, 0.1, 0.7, 0.72]
+        let ranked = MomentSearch.rank(entries: entries, scores: scores, filter: MomentFilter(), top: 3) { _ in 9.25 }
+        XCTAssertEqual(ranked.first?.moment?.start, 6)
+        XCTAssertEqual(ranked.first?.moment?.end, 9.25)
+        XCTAssertEqual(ranked.first?.moment?.peakTime, 8)
     }
 
     func testPhotoQueryFindsTheVideoMomentAndTheVideoStreamsWithRanges() async throws {

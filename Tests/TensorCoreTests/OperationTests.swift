@@ -45,13 +45,46 @@ final class OperationTests: XCTestCase {
         // Row counts around the 6-row tile, columns around the panel width, odd inner sizes.
         for (m, k, n) in [(1, 3, 1), (5, 17, 31), (6, 64, 32), (7, 33, 33), (13, 50, 70), (40, 129, 100)] {
             let x = randomTensor([m, k]), w = randomTensor([n, k]), b = randomTensor([n])
-            let packed = PackedMatrix(w)
+            let packed = PackedMatrix(w, precision: .float32)
             let output = Tensor(uninitializedShape: [m, n])
             Operations.linear(x, packed: packed, bias: b, into: output)
             assertClose(output.values, naiveLinear(x, w, b), tolerance: 1e-5, "packed linear \(m)×\(k)×\(n)")
             Operations.linear(x, packed: packed, bias: nil, into: output)
             assertClose(output.values, naiveLinear(x, w, nil), tolerance: 1e-5, "packed linear without bias \(m)×\(k)×\(n)")
         }
+    }
+
+    func testTileLinearMatchesDefinitionInBothTilePrecisions() throws {
+        try XCTSkipUnless(MatrixPrecision.tilesAvailable, "this CPU has no AMX-BF16 tiles")
+        // Rows around the 16- and 32-row blocks, columns around the 32-column block, depths around the 32-deep chunk.
+        for (m, k, n) in [(1, 3, 1), (10, 31, 33), (16, 32, 32), (17, 65, 64), (33, 100, 70), (50, 768, 97), (300, 40, 5)] {
+            let x = randomTensor([m, k]), w = randomTensor([n, k]), b = randomTensor([n])
+            let expected = naiveLinear(x, w, b)
+            // Per product bf16x3 keeps ~17 mantissa bits and bf16 ~8; random rounding errors grow with √k.
+            for (precision, perRootDepth) in [(MatrixPrecision.bfloat16x3, 3e-5), (.bfloat16, 1.5e-2)] {
+                let tolerance = perRootDepth * Double(k).squareRoot()
+                let packed = PackedMatrix(w, precision: precision)
+                XCTAssertEqual(packed.precision, precision)
+                let output = Tensor(uninitializedShape: [m, n])
+                Operations.linear(x, packed: packed, bias: b, into: output)
+                assertClose(output.values, expected, tolerance: tolerance, "\(precision.rawValue) linear \(m)×\(k)×\(n)")
+            }
+        }
+        // One bf16 pass must really be coarser than three, or the split is not doing its job.
+        let x = randomTensor([40, 256]), w = randomTensor([48, 256])
+        let expected = naiveLinear(x, w, nil)
+        func worst(_ precision: MatrixPrecision) -> Double {
+            let output = Tensor(uninitializedShape: [40, 48])
+            Operations.linear(x, packed: PackedMatrix(w, precision: precision), bias: nil, into: output)
+            return zip(output.values, expected).map { abs(Double($0) - $1) }.max() ?? 0
+        }
+        XCTAssertLessThan(worst(.bfloat16x3) * 50, worst(.bfloat16))
+    }
+
+    func testFloat32PrecisionKeepsTheFloat32Kernel() {
+        let packed = PackedMatrix(randomTensor([8, 8]), precision: .float32)
+        XCTAssertEqual(packed.precision, .float32)
+        XCTAssertEqual(MatrixPrecision.bfloat16.effective, MatrixPrecision.tilesAvailable ? .bfloat16 : .float32)
     }
 
     func testMatmulTransposes() {
@@ -133,6 +166,18 @@ final class OperationTests: XCTestCase {
                 assertClose(result.values, naiveAttention(qkv, batch: batch, sequence: sequence, heads: heads, causal: causal, lengths: lengths),
                             tolerance: 1e-5, "attention causal=\(causal) lengths=\(lengths)")
             }
+        }
+    }
+
+    func testAttentionWithSixtyFourDimensionalHeads() {
+        // The vision towers' shape (64-dimensional heads, up to 64 tokens) has its own register-blocked
+        // kernel: sequences that are not a multiple of its 4-row step, padding, and the general path above 64.
+        for (sequence, lengths) in [(50, [50, 50]), (7, [7, 3]), (64, [64, 61]), (66, [66, 40])] {
+            let batch = 2, heads = 2, width = 128
+            let qkv = randomTensor([batch * sequence, 3 * width])
+            let result = Operations.attention(qkv: qkv, batch: batch, sequence: sequence, heads: heads, causal: false, validLengths: lengths)
+            assertClose(result.values, naiveAttention(qkv, batch: batch, sequence: sequence, heads: heads, causal: false, lengths: lengths),
+                        tolerance: 1e-5, "attention sequence=\(sequence) lengths=\(lengths)")
         }
     }
 

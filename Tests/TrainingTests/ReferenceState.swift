@@ -10,6 +10,11 @@ enum TrainingFixtures {
         .appendingPathComponent("Fixtures")
     static func model(_ name: String) -> URL { root.appendingPathComponent("models").appendingPathComponent(name) }
     static func reference(_ name: String) -> URL { root.appendingPathComponent("training").appendingPathComponent("\(name).safetensors") }
+    static func chineseModel(_ name: String) -> URL {
+        root.appendingPathComponent("chinese-clip").appendingPathComponent("models").appendingPathComponent(name)
+    }
+    /// The folder of a model that has a reference state: CLIP fixtures, or the Chinese-CLIP one.
+    static func directory(_ name: String) -> URL { name.hasPrefix("tiny-cn") ? chineseModel(name) : model(name) }
 }
 
 /// The reference state PyTorch wrote (scripts/fixtures/make_training_fixtures.py): batch, loss,

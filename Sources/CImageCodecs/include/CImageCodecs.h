@@ -61,6 +61,11 @@ int cic_decode_tiff(const uint8_t *data, size_t size, uint64_t max_pixels, int h
                     cic_image *out);
 int cic_decode_bmp(const uint8_t *data, size_t size, uint64_t max_pixels, int header_only,
                    cic_image *out);
+// HEIC and AVIF (the primary image of a HEIF container), upright: libheif applies irot/imir.
+int cic_decode_heif(const uint8_t *data, size_t size, uint64_t max_pixels, int header_only,
+                    cic_image *out);
+// 1 when the linked libheif has a decoder for HEVC (av1 == 0) or AV1 (av1 != 0).
+int cic_heif_can_decode(int av1);
 
 #ifdef __cplusplus
 }

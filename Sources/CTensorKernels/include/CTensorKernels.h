@@ -26,7 +26,7 @@ void cs_add(float *x, const float *y, long count);
 void cs_softmax_rows(float *x, long rows, long dim);
 /// One attention head: out[i] = sum_j softmax_j(scale * q_i . k_j) v_j, with j <= i when causal, and
 /// j < valid_length (keys past it are padding). q, k, v rows are `ld_input` floats apart, out rows
-/// `ld_output` apart. `scratch` holds at least (head_dim + 1) * seq floats.
+/// `ld_output` apart. `scratch` holds at least max((head_dim + 1) * seq, 4352) floats.
 void cs_attention_head(const float *q, const float *k, const float *v, long ld_input, float *out, long ld_output,
                        long seq, long valid_length, long head_dim, float scale, int causal, float *scratch);
 /// y[i, j] = x[i, :] . w[j, :] (+ bias[j]) for output columns j in [n_begin, n_end); x is [m, k], w is
@@ -89,6 +89,36 @@ void cs_bias_relu_rows(float *x, const float *bias, long rows, long length, int 
 void cs_average_pool_planes(const float *input, float *output, long planes, long height, long width, long kernel);
 /// x = max(x + y, 0), element-wise.
 void cs_add_relu(float *x, const float *y, long count);
+#ifdef __cplusplus
+}
+#endif
+
+// Intel AMX tile products (amx.c): bf16 multiplies with fp32 accumulation; weights split hi + lo so
+// three passes (hi·hi + hi·lo + lo·hi) come close to fp32 rounding.
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// 1 when this CPU has AMX-BF16 and the kernel granted the tile state to this process (asked once).
+int cs_amx_available(void);
+/// uint16 values cs_amx_pack_weights writes for w [n, k] (hi and lo planes).
+long cs_amx_packed_count(long n, long k);
+/// uint16 values of one activation plane (hi or lo) for x [m, k]: rows padded to 32, columns to 32.
+long cs_amx_activation_count(long m, long k);
+/// Packs w [n, k] into 32-column blocks of 32-deep chunks (hi tiles, then lo tiles).
+void cs_amx_pack_weights(const float *w, long n, long k, uint16_t *packed);
+/// Packs like cs_amx_pack_weights, blocks [block_begin, block_end) only, from a depth-major source:
+/// element (row j < n, depth d < k) at source[d * ld + j] (an im2col matrix).
+void cs_amx_pack_transposed(const float *source, long k, long n, long ld, long block_begin, long block_end,
+                            uint16_t *packed);
+/// Splits rows [row_begin, row_end) of x (rows `ldx` apart) into bf16 hi and lo planes; the call whose
+/// range reaches m also zeroes the padding rows.
+void cs_amx_convert_rows(const float *x, long m, long k, long ldx, long row_begin, long row_end,
+                         uint16_t *high, uint16_t *low);
+/// y[i, j] = x[i, :] . w[j, :] (+ bias[j]) for the columns of 32-column blocks [block_begin, block_end);
+/// passes 3: hi·hi + hi·lo + lo·hi, passes 1: hi·hi (plain bf16).
+void cs_amx_linear(const uint16_t *high, const uint16_t *low, long m, long k, const uint16_t *packed, long n,
+                   long block_begin, long block_end, const float *bias, float *y, long ldy, int passes);
 #ifdef __cplusplus
 }
 #endif

@@ -1,10 +1,10 @@
 import Foundation
-import ImageCodecs
 
-/// Minimal PNG encoder for cached thumbnails: 8-bit RGB, no filtering, deflate "stored" blocks.
-/// No compression library is needed; a 320-pixel thumbnail is at most ~300 KB, written once.
-enum PNGWriter {
-    static func encode(_ image: RGBImage) -> Data {
+/// Minimal PNG encoder: 8-bit RGB, no filtering, deflate "stored" blocks. No compression library is
+/// needed and the output is byte-for-byte deterministic; files are larger than a compressing encoder's,
+/// which is acceptable for thumbnails and small generated images.
+public enum PNGEncoder {
+    public static func encode(_ image: RGBImage) -> Data {
         var raw = Data(capacity: (image.width * 3 + 1) * image.height)
         image.pixels.withUnsafeBufferPointer { pixels in
             for row in 0..<image.height {
@@ -14,8 +14,8 @@ enum PNGWriter {
         }
         var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         var header = Data()
-        header.appendBigEndian(UInt32(image.width))
-        header.appendBigEndian(UInt32(image.height))
+        header.appendBigEndianWord(UInt32(image.width))
+        header.appendBigEndianWord(UInt32(image.height))
         header.append(contentsOf: [8, 2, 0, 0, 0])  // depth 8, RGB, deflate, no filter, no interlace
         appendChunk("IHDR", header, to: &png)
         appendChunk("IDAT", zlibStored(raw), to: &png)
@@ -43,15 +43,15 @@ enum PNGWriter {
             a = (a + UInt32(byte)) % 65521
             b = (b + a) % 65521
         }
-        output.appendBigEndian((b << 16) | a)
+        output.appendBigEndianWord((b << 16) | a)
         return output
     }
 
     static func appendChunk(_ type: String, _ body: Data, to png: inout Data) {
-        png.appendBigEndian(UInt32(body.count))
+        png.appendBigEndianWord(UInt32(body.count))
         let typed = Data(type.utf8) + body
         png.append(typed)
-        png.appendBigEndian(crc32(typed))
+        png.appendBigEndianWord(crc32(typed))
     }
 
     static let crcTable: [UInt32] = (0..<256).map { value in
@@ -68,7 +68,7 @@ enum PNGWriter {
 }
 
 extension Data {
-    mutating func appendBigEndian(_ value: UInt32) {
+    fileprivate mutating func appendBigEndianWord(_ value: UInt32) {
         append(contentsOf: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
     }
 }
