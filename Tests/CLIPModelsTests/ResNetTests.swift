@@ -38,11 +38,11 @@ final class ResNetTests: XCTestCase {
         try BLAS.ensureLoaded()
         let saved = MatrixPrecision.current
         defer { MatrixPrecision.current = saved }
-        // fp32 (OpenBLAS) and, where the CPU has AMX, bf16x3 tiles: ~17 mantissa bits per product, so
-        // its bound grows with the square root of the depth summed (inChannels · kernel²).
-        for precision in [MatrixPrecision.float32, .bfloat16x3] {
+        // fp32 (OpenBLAS; also what bf16x3 uses for convolutions) and, where the CPU has AMX, one-pass bf16
+        // tiles: ~8 mantissa bits per product, so the bound grows with the square root of the depth summed.
+        for precision in [MatrixPrecision.float32, .bfloat16x3, .bfloat16] {
             MatrixPrecision.current = precision
-            try checkConvolutions(tolerancePerRootDepth: precision.effective == .float32 ? 1e-5 : 4e-5, precision: precision)
+            try checkConvolutions(tolerancePerRootDepth: precision.effective == .bfloat16 ? 1.5e-2 : 1e-5, precision: precision)
         }
     }
 

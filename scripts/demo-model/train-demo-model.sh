@@ -16,9 +16,9 @@ binary="${CLIPSEARCH_BINARY:-.build/release/clip-search}"
 seed="${SEED:-1}"
 scenes="${SCENES:-4500}"          # training scenes (two captions each: English and Chinese)
 held_out_scenes="${HELD_OUT_SCENES:-300}"
-epochs="${EPOCHS:-3}"
-batch="${BATCH:-32}"
-learning_rate="${LEARNING_RATE:-1e-3}"
+epochs="${EPOCHS:-10}"
+batch="${BATCH:-64}"
+learning_rate="${LEARNING_RATE:-1.5e-3}"
 warmup="${WARMUP:-20}"
 image_size=48
 context=40
@@ -48,7 +48,7 @@ config = {
                     "num_attention_heads": 3, "num_hidden_layers": 2, "max_position_embeddings": context, "vocab_size": len(vocab),
                     "projection_dim": projection, "hidden_act": "quick_gelu", "model_type": "clip_text_model"},
     "vision_config": {"hidden_size": 96, "image_size": image_size, "intermediate_size": 384, "num_attention_heads": 3,
-                      "num_hidden_layers": 3, "patch_size": 8, "projection_dim": projection, "hidden_act": "quick_gelu",
+                      "num_hidden_layers": 4, "patch_size": 6, "projection_dim": projection, "hidden_act": "quick_gelu",
                       "model_type": "clip_vision_model"},
 }
 json.dump(config, open(f"{folder}/config.json", "w"), indent=2)
