@@ -257,7 +257,9 @@ AMX_TARGET void cs_amx_linear(const uint16_t *high, const uint16_t *low, long m,
                               long n, long block_begin, long block_end, const float *bias, float *y, long ldy,
                               int passes) {
     long width = round_up(k, 32), chunks = width / 32;
-    long group_rows = (1L << 20) / (width * 4 * (passes > 1 ? 2 : 1)) / 32 * 32;
+    // hi (and lo) planes: 2 bytes per value each. One image's 50 rows then fit one group even for
+    // the 3072-wide MLP input, so its weights stream from memory once, not twice.
+    long group_rows = (1L << 20) / (width * 2 * (passes > 1 ? 2 : 1)) / 32 * 32;
     if (group_rows < 32) group_rows = 32;
     float accumulator[32 * 32] __attribute__((aligned(64)));
     configure_tiles();
