@@ -83,18 +83,25 @@ KERNEL_TARGET static void KERNEL(relu)(float *x, long count) {
     for (long i = 0; i < count; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+// values = exp(values - max(values)) in place; returns 1 / their sum (the softmax's normaliser),
+// shared by softmax_rows and both attention kernels.
+KERNEL_TARGET static inline float KERNEL(exponentiate_shifted)(float *values, long count) {
+#pragma clang fp reassociate(on)
+    float maximum = -INFINITY;
+    for (long i = 0; i < count; i++) maximum = fmaxf(maximum, values[i]);
+    float sum = 0.0f;
+    for (long i = 0; i < count; i++) {
+        values[i] = KERNEL(exp_approx)(values[i] - maximum);
+        sum += values[i];
+    }
+    return 1.0f / sum;
+}
+
 KERNEL_TARGET static void KERNEL(softmax_rows)(float *x, long rows, long dim) {
 #pragma clang fp reassociate(on)
     for (long row = 0; row < rows; row++) {
         float *values = x + row * dim;
-        float maximum = -INFINITY;
-        for (long i = 0; i < dim; i++) maximum = fmaxf(maximum, values[i]);
-        float sum = 0.0f;
-        for (long i = 0; i < dim; i++) {
-            values[i] = KERNEL(exp_approx)(values[i] - maximum);
-            sum += values[i];
-        }
-        float inverse = 1.0f / sum;
+        float inverse = KERNEL(exponentiate_shifted)(values, dim);
         for (long i = 0; i < dim; i++) values[i] *= inverse;
     }
 }
@@ -137,14 +144,7 @@ KERNEL_TARGET static void KERNEL(attention_head_small)(const float *q, const flo
             vec *stored = (vec *)(scores + r * 64);
             for (int t = 0; t < 4; t++) stored[t] = accumulator[r][t];
             float *row_scores = scores + r * 64;
-            float maximum = -INFINITY;
-            for (long j = 0; j < keys; j++) maximum = fmaxf(maximum, row_scores[j]);
-            float sum = 0.0f;
-            for (long j = 0; j < keys; j++) {
-                row_scores[j] = KERNEL(exp_approx)(row_scores[j] - maximum);
-                sum += row_scores[j];
-            }
-            float inverse = 1.0f / sum;
+            float inverse = KERNEL(exponentiate_shifted)(row_scores, keys);
             vec output0 = {0}, output1 = {0}, output2 = {0}, output3 = {0};
             for (long j = 0; j < keys; j++) {
                 const vec *value = (const vec *)(v + j * ld_input);
@@ -189,14 +189,7 @@ KERNEL_TARGET static void KERNEL(attention_head)(const float *q, const float *k,
             const float *row = keys_transposed + d * seq;
             for (long j = 0; j < keys; j++) scores[j] += factor * row[j];
         }
-        float maximum = -INFINITY;
-        for (long j = 0; j < keys; j++) maximum = fmaxf(maximum, scores[j]);
-        float sum = 0.0f;
-        for (long j = 0; j < keys; j++) {
-            scores[j] = KERNEL(exp_approx)(scores[j] - maximum);
-            sum += scores[j];
-        }
-        float inverse = 1.0f / sum;
+        float inverse = KERNEL(exponentiate_shifted)(scores, keys);
         float *output = out + i * ld_output;
         for (long d = 0; d < head_dim; d++) output[d] = 0.0f;
         for (long j = 0; j < keys; j++) {
