@@ -73,17 +73,10 @@ struct BERTEncoderTraining {
                 input: record.outputSum, weight: parameters["\(layer).output.LayerNorm.weight"], epsilon: epsilon,
                 outputGradient: stateGradient, inputGradient: outputSumGradient,
                 weightGradient: gradients["\(layer).output.LayerNorm.weight"], biasGradient: gradients["\(layer).output.LayerNorm.bias"])
-            let activatedGradient = Tensor(uninitializedShape: record.activated.shape)
-            BackwardOperations.linear(
-                input: record.activated, weight: parameters["\(layer).output.dense.weight"], outputGradient: outputSumGradient,
-                inputGradient: activatedGradient, weightGradient: gradients["\(layer).output.dense.weight"],
-                biasGradient: gradients["\(layer).output.dense.bias"])
-            BackwardOperations.activate(configuration.activation, preActivation: record.preActivation, gradient: activatedGradient)
-            let attentionOutputGradient = Tensor(uninitializedShape: [rows, width])
-            BackwardOperations.linear(
-                input: record.attentionOutput, weight: parameters["\(layer).intermediate.dense.weight"], outputGradient: activatedGradient,
-                inputGradient: attentionOutputGradient, weightGradient: gradients["\(layer).intermediate.dense.weight"],
-                biasGradient: gradients["\(layer).intermediate.dense.bias"])
+            let attentionOutputGradient = feedForwardBackward(
+                input: record.attentionOutput, activated: record.activated, preActivation: record.preActivation,
+                activation: configuration.activation, expand: "\(layer).intermediate.dense", contract: "\(layer).output.dense",
+                outputGradient: outputSumGradient, parameters: parameters, gradients: gradients)
             // The residual around the MLP.
             Operations.addInPlace(attentionOutputGradient, outputSumGradient)
 

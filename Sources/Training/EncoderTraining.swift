@@ -66,17 +66,10 @@ struct EncoderTraining {
             let layer = layerName(index), attention = "\(layer).self_attn"
             let rows = record.input.shape[0], width = record.input.shape[1]
 
-            let activatedGradient = Tensor(uninitializedShape: record.activated.shape)
-            BackwardOperations.linear(
-                input: record.activated, weight: parameters["\(layer).mlp.fc2.weight"], outputGradient: hiddenGradient,
-                inputGradient: activatedGradient, weightGradient: gradients["\(layer).mlp.fc2.weight"],
-                biasGradient: gradients["\(layer).mlp.fc2.bias"])
-            BackwardOperations.activate(configuration.activation, preActivation: record.preActivation, gradient: activatedGradient)
-            let secondNormalizedGradient = Tensor(uninitializedShape: [rows, width])
-            BackwardOperations.linear(
-                input: record.secondNormalized, weight: parameters["\(layer).mlp.fc1.weight"], outputGradient: activatedGradient,
-                inputGradient: secondNormalizedGradient, weightGradient: gradients["\(layer).mlp.fc1.weight"],
-                biasGradient: gradients["\(layer).mlp.fc1.bias"])
+            let secondNormalizedGradient = feedForwardBackward(
+                input: record.secondNormalized, activated: record.activated, preActivation: record.preActivation,
+                activation: configuration.activation, expand: "\(layer).mlp.fc1", contract: "\(layer).mlp.fc2",
+                outputGradient: hiddenGradient, parameters: parameters, gradients: gradients)
             let residualGradient = Tensor(uninitializedShape: [rows, width])
             BackwardOperations.layerNorm(
                 input: record.afterAttention, weight: parameters["\(layer).layer_norm2.weight"], epsilon: epsilon,
