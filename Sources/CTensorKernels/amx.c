@@ -63,47 +63,6 @@ static inline long round_up(long value, long multiple) { return (value + multipl
 long cs_amx_packed_count(long n, long k) { return round_up(n, 32) * round_up(k, 32) * 2; }
 long cs_amx_activation_count(long m, long k) { return round_up(m, 32) * round_up(k, 32); }
 
-static inline uint16_t bf16_nearest(float value) {
-    uint32_t bits;
-    memcpy(&bits, &value, 4);
-    if ((bits & 0x7f800000u) == 0x7f800000u) return (uint16_t)(bits >> 16);  // inf / nan as they are
-    bits += 0x7fffu + ((bits >> 16) & 1u);
-    return (uint16_t)(bits >> 16);
-}
-
-static inline float bf16_value(uint16_t half) {
-    uint32_t bits = (uint32_t)half << 16;
-    float value;
-    memcpy(&value, &bits, 4);
-    return value;
-}
-
-// Weight layout: 32-column blocks, each a run of 32-deep chunks of 2048 values: hi tile of columns 0–15,
-// hi tile of columns 16–31, then the two lo tiles. A tile holds (k pair, column, k parity) so that the
-// 16 rows of 64 bytes are what TDPBF16PS expects for its second operand.
-void cs_amx_pack_weights(const float *w, long n, long k, uint16_t *packed) {
-    long chunks = round_up(k, 32) / 32, blocks = round_up(n, 32) / 32;
-    for (long block = 0; block < blocks; block++) {
-        for (long chunk = 0; chunk < chunks; chunk++) {
-            uint16_t *destination = packed + (block * chunks + chunk) * 2048;
-            for (long half = 0; half < 2; half++) {
-                for (long pair = 0; pair < 16; pair++) {
-                    for (long column = 0; column < 16; column++) {
-                        for (long parity = 0; parity < 2; parity++) {
-                            long row = block * 32 + half * 16 + column, depth = chunk * 32 + pair * 2 + parity;
-                            float value = (row < n && depth < k) ? w[row * k + depth] : 0.0f;
-                            uint16_t high = bf16_nearest(value);
-                            long position = half * 512 + pair * 32 + column * 2 + parity;
-                            destination[position] = high;
-                            destination[1024 + position] = bf16_nearest(value - bf16_value(high));
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 // Rounds 16 floats to bf16 (nearest, ties to even) and returns them as fp32 bit patterns whose low
 // 16 bits are zero, so the hi part can be subtracted exactly and the pair interleaved with shifts.
 AMX_TARGET static inline __m512i bf16_bits(__m512 value) {
@@ -111,6 +70,46 @@ AMX_TARGET static inline __m512i bf16_bits(__m512 value) {
     __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
     bits = _mm512_add_epi32(bits, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
     return _mm512_and_si512(bits, _mm512_set1_epi32((int)0xffff0000u));
+}
+
+static inline __mmask16 depth_mask(long remaining) {
+    return remaining >= 16 ? (__mmask16)0xffff : remaining > 0 ? (__mmask16)((1u << remaining) - 1) : 0;
+}
+
+// Weight layout: 32-column blocks, each a run of 32-deep chunks of 2048 values: hi tile of columns 0–15,
+// hi tile of columns 16–31, then the two lo tiles. A tile holds (k pair, column, k parity) so that the
+// 16 rows of 64 bytes are what TDPBF16PS expects for its second operand: one 32-bit (even, odd) depth
+// pair per column, 16 columns per row. Each weight row's 32 depths become 16 such pairs, scattered
+// down the tile's rows.
+AMX_TARGET void cs_amx_pack_weights(const float *w, long n, long k, uint16_t *packed) {
+    long chunks = round_up(k, 32) / 32, blocks = round_up(n, 32) / 32;
+    const __m512i pair_rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                 _mm512_set1_epi32(16));
+    // 16-bit lane 2i + 1 is the upper half of 32-bit lane i: of the first vector for i < 16, of the
+    // second for i ≥ 16 (lanes 32–63 of the pair), so one index list gathers all 32 bf16 halves.
+    uint16_t upper_halves[32];
+    for (int lane = 0; lane < 32; lane++) upper_halves[lane] = (uint16_t)(2 * lane + 1);
+    const __m512i halves = _mm512_loadu_si512(upper_halves);
+    for (long block = 0; block < blocks; block++) {
+        for (long chunk = 0; chunk < chunks; chunk++) {
+            int32_t *destination = (int32_t *)(packed + (block * chunks + chunk) * 2048);
+            long depth = chunk * 32;
+            __mmask16 first = depth_mask(k - depth), second = depth_mask(k - depth - 16);
+            for (long offset = 0; offset < 32; offset++) {
+                long row = block * 32 + offset;
+                __m512 low_depths = row < n ? _mm512_maskz_loadu_ps(first, w + row * k + depth) : _mm512_setzero_ps();
+                __m512 high_depths = row < n ? _mm512_maskz_loadu_ps(second, w + row * k + depth + 16) : _mm512_setzero_ps();
+                __m512i low_high = bf16_bits(low_depths), high_high = bf16_bits(high_depths);
+                __m512 low_rest = _mm512_sub_ps(low_depths, _mm512_castsi512_ps(low_high));
+                __m512 high_rest = _mm512_sub_ps(high_depths, _mm512_castsi512_ps(high_high));
+                __m512i high = _mm512_permutex2var_epi16(low_high, halves, high_high);
+                __m512i low = _mm512_permutex2var_epi16(bf16_bits(low_rest), halves, bf16_bits(high_rest));
+                int32_t *column = destination + (offset / 16) * 256 + offset % 16;
+                _mm512_i32scatter_epi32(column, pair_rows, high, 4);
+                _mm512_i32scatter_epi32(column + 512, pair_rows, low, 4);
+            }
+        }
+    }
 }
 
 // Packs the transpose of a source stored depth-major — element (row j, depth d) at source[d * ld + j],

@@ -11,20 +11,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size of the batched image measurement.")
     var batch: Int = 32
 
-    @Option(help: "Seconds to spend on each measurement (at least one run each).")
-    var seconds: Double = 4
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
-
-    @Flag(help: "Report CPU time per thread instead of wall time (for a busy machine; not a throughput figure).")
-    var cpuTime = false
+    @OptionGroup var measurement: BenchMeasurementOptions
 
     @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
     }
 
     func run() throws {
@@ -63,7 +55,7 @@ struct BenchCommand: ParsableCommand {
             title: "ViT-B/32, random weights, \(Parallel.processorCount) threads, precision \(MatrixPrecision.current.effective.rawValue), BLAS kernel \(BLAS.coreName), element kernels \(elementKernelInstructionSet)",
             fields: ["blas_core": BLAS.coreName, "kernels": elementKernelInstructionSet, "threads": Parallel.processorCount,
                      "precision": MatrixPrecision.current.effective.rawValue],
-            json: json)
+            json: measurement.json)
     }
 
     /// Largest element difference of the normalised embeddings between the measured precision and an
@@ -82,7 +74,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func measure(_ body: () throws -> Void) throws -> Double {
-        try BenchSupport.medianSeconds(for: seconds, cpuTime: cpuTime, body)
+        try BenchSupport.medianSeconds(for: measurement.seconds, cpuTime: measurement.cpuTime, body)
     }
 
     static func imageFLOPs(_ configuration: CLIPConfiguration) -> Double {

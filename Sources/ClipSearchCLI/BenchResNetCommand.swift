@@ -16,14 +16,7 @@ struct BenchResNetCommand: ParsableCommand {
     @Option(help: "Batch size of the batched measurement.")
     var batch: Int = 8
 
-    @Option(help: "Seconds to spend on each measurement (at least one run each).")
-    var seconds: Double = 4
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
-
-    @Flag(help: "Report CPU time per thread instead of wall time (for a busy machine; not a throughput figure).")
-    var cpuTime = false
+    @OptionGroup var measurement: BenchMeasurementOptions
 
     @OptionGroup var precision: PrecisionOptions
 
@@ -36,7 +29,6 @@ struct BenchResNetCommand: ParsableCommand {
             throw ValidationError("--model must be one of \(Self.architectures.keys.sorted().joined(separator: ", "))")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
     }
 
     func run() throws {
@@ -74,10 +66,10 @@ struct BenchResNetCommand: ParsableCommand {
         ]
         try BenchSupport.report(
             results, title: "\(model) image tower, random weights, \(Parallel.processorCount) threads, precision \(MatrixPrecision.current.effective.rawValue), BLAS kernel \(BLAS.coreName)",
-            fields: ["model": model, "blas_core": BLAS.coreName, "threads": Parallel.processorCount], json: json)
+            fields: ["model": model, "blas_core": BLAS.coreName, "threads": Parallel.processorCount], json: measurement.json)
     }
 
     func measure(_ body: () throws -> Void) throws -> Double {
-        try BenchSupport.medianSeconds(for: seconds, cpuTime: cpuTime, body)
+        try BenchSupport.medianSeconds(for: measurement.seconds, cpuTime: measurement.cpuTime, body)
     }
 }

@@ -1,5 +1,22 @@
+import ArgumentParser
 import Foundation
 import TensorCore
+
+/// How long and how the `bench*` commands measure, and how they print.
+struct BenchMeasurementOptions: ParsableArguments {
+    @Option(help: "Seconds to spend on each measurement (at least one run each).")
+    var seconds: Double = 4
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Flag(help: "Report CPU time per thread instead of wall time (for a busy machine; not a throughput figure).")
+    var cpuTime = false
+
+    func validate() throws {
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+}
 
 /// Timing and reporting shared by the `bench*` commands.
 enum BenchSupport {

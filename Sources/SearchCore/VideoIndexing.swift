@@ -167,11 +167,11 @@ public final class VideoIndexer: Sendable {
                             interrupted: interrupted, seconds: elapsed())
     }
 
-    /// Samples, preprocesses and embeds one video's frames in batches of the embedder's size;
+    /// Samples, preprocesses and embeds one video's frames in batches of at most `frameBatchSize`;
     /// ffmpeg decodes ahead of the encoder in its own process.
     func embedFrames(path: String, info: VideoInfo, sampler: VideoFrameSampler, shouldStop: () -> Bool,
                      position: (Double) -> Void) throws -> [FrameEmbedding] {
-        let batchSize = max(1, model.embedder.imageBatchSize)
+        let batchSize = max(1, min(model.embedder.imageBatchSize, Self.frameBatchSize))
         let preprocessor = model.embedder.preprocessor
         var times: [Double] = []
         var pixels: [[Float]] = []
@@ -211,6 +211,10 @@ public final class VideoIndexer: Sendable {
 }
 
 extension VideoIndexer {
+    /// Frames embed in small batches: the batch still in hand when ffmpeg finishes is work that no
+    /// longer overlaps decoding, and 8 frames (400 rows for ViT-B/32) already keep the tile kernels busy.
+    static let frameBatchSize = 8
+
     static func isShortfall(_ error: MediaError) -> Bool {
         switch error {
         case .decodingFailed, .truncated: return true

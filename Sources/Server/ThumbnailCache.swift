@@ -35,15 +35,11 @@ public struct ThumbnailCache: Sendable {
     }
 
     func photo(path: String) throws -> Data {
-        let image: RGBImage
-        do { image = try ImageDecoder.decode(fileAt: URL(fileURLWithPath: path), minimumShortSide: side) } catch {
+        do {
+            return try PNGEncoder.encode(ImageDecoder.thumbnail(fileAt: URL(fileURLWithPath: path), maximumWidth: side, maximumHeight: side))
+        } catch {
             throw ServerError.internalError("cannot make a thumbnail of \(path): \(error)")
         }
-        let scale = min(1, Double(side) / Double(max(image.width, image.height)))
-        let width = max(1, Int((Double(image.width) * scale).rounded()))
-        let height = max(1, Int((Double(image.height) * scale).rounded()))
-        let small = scale < 1 ? Resampler.resize(image, width: width, height: height) : image
-        return PNGEncoder.encode(small)
     }
 
     /// One frame through the ffmpeg CLI (arguments passed directly, never through a shell).

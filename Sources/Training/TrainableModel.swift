@@ -87,12 +87,6 @@ public struct TrainableModel: Sendable {
             let parameters = ParameterStore.random(
                 specifications: ChineseCLIPModel.specifications(configuration), fusedGroups: ChineseCLIPModel.fusedGroups(configuration),
                 seed: seed)
-            // ParameterStore.random recognises CLIP's gain names only; BERT's "LayerNorm.weight" gains get the
-            // same 1 + 0.1·noise instead of 0.02·noise (a LayerNorm with near-zero gains would silence the tower).
-            for specification in parameters.specifications where specification.name.hasSuffix("LayerNorm.weight") {
-                let gain = parameters[specification.name]
-                for index in 0..<gain.count { gain.pointer[index] = 1 + 5 * gain.pointer[index] }
-            }
             return try TrainableModel(chineseCLIP: configuration, parameters: parameters)
         } catch let error as TrainingError { throw error } catch let error as ModelError { throw TrainingError.model("\(error)") } catch {
             throw TrainingError.unreadable(path: configFile.path, reason: error.localizedDescription)

@@ -8,13 +8,16 @@
 #   CONFIGURATION=release  release (what the floor is about) or debug (only to check this script)
 #   BINARY=path           time this clip-search instead of building one
 #   WORK=/tmp/video-speed  where videos and catalogs go (videos are reused when present)
-#   MODES="full fast keyframes"  INTERVALS="1 2"  VARIANTS="phone x264-default"
+#   MODES="full fast keyframes"  INTERVALS="1 2"  VARIANTS="phone phone-scenecut x264-default testsrc"
 #
 # Videos (made once with ffmpeg): the fixture photos, each panned and zoomed for 4 s (so every frame
 # changes, like handheld footage) with light temporal noise (sensor grain, which costs bits as in a
 # camera file), 1920×1080, 30 fps, libx264 -preset veryfast, in two GOP structures:
-#   phone         1 s key-frame interval, no B-frames, ~16 Mbit/s (what phone camera apps record)
+#   phone         a fixed 1 s key-frame interval (no extra key frames at cuts, as camera encoders
+#                 write), no B-frames, ~16 Mbit/s (what phone camera apps record)
+#   phone-scenecut  the same with x264's scene-cut key frames (here ~2.8 key frames per second)
 #   x264-default  x264's defaults: key frames up to 250 frames (8.3 s) apart, 3 B-frames, CRF 23
+#   testsrc       ffmpeg's moving testsrc2 pattern with x264's defaults (synthetic, ~5 Mbit/s)
 # The model folder is a full-size ViT-B/32 (random weights are as costly as real ones); it is made
 # with `python3 scripts/fixtures/make_model_fixtures.py --full-size DIR` when missing.
 #
@@ -31,7 +34,7 @@ configuration="${CONFIGURATION:-release}"
 work="${WORK:-/tmp/video-speed}"
 modes="${MODES:-full fast keyframes}"
 intervals="${INTERVALS:-1 2}"
-variants="${VARIANTS:-phone x264-default}"
+variants="${VARIANTS:-phone phone-scenecut x264-default testsrc}"
 
 command -v ffmpeg >/dev/null || { echo "ffmpeg is needed (apt install ffmpeg)" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time is needed (apt install time)" >&2; exit 1; }
@@ -73,7 +76,10 @@ for variant in $variants; do
   if [[ ! -s "$video" ]]; then
     echo "making $video" >&2
     case "$variant" in
-      phone) make_video "$video" -g 30 -keyint_min 30 -bf 0 -b:v 16M -maxrate 20M -bufsize 32M ;;
+      phone) make_video "$video" -g 30 -keyint_min 30 -sc_threshold 0 -bf 0 -b:v 16M -maxrate 20M -bufsize 32M ;;
+      testsrc) ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i "testsrc2=size=1920x1080:rate=30" -t "$seconds" \
+          -c:v libx264 -preset veryfast -pix_fmt yuv420p -movflags +faststart "$video" ;;
+      phone-scenecut) make_video "$video" -g 30 -keyint_min 30 -bf 0 -b:v 16M -maxrate 20M -bufsize 32M ;;
       x264-default) make_video "$video" ;;
       *) echo "unknown variant $variant" >&2; exit 1 ;;
     esac
