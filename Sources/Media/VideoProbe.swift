@@ -21,9 +21,12 @@ public struct VideoInfo: Sendable, Equatable {
     /// Presentation times of the picture stream's key frames in its first `VideoProbe.keyframeWindow`
     /// seconds, sorted (from packet flags; empty when unknown).
     public var keyframeTimes: [Double]
+    /// Frames the decoder holds back to reorder B-frames (ffprobe's `has_b_frames`); nil when unknown.
+    public var reorderDelay: Int?
 
     public init(duration: Double, codec: String, width: Int, height: Int, displayWidth: Int, displayHeight: Int,
-                frameRate: Double?, hasAudio: Bool, container: String, streamIndex: Int = 0, keyframeTimes: [Double] = []) {
+                frameRate: Double?, hasAudio: Bool, container: String, streamIndex: Int = 0, keyframeTimes: [Double] = [],
+                reorderDelay: Int? = nil) {
         self.duration = duration
         self.codec = codec
         self.width = width
@@ -35,6 +38,7 @@ public struct VideoInfo: Sendable, Equatable {
         self.container = container
         self.streamIndex = streamIndex
         self.keyframeTimes = keyframeTimes
+        self.reorderDelay = reorderDelay
     }
 }
 
@@ -100,7 +104,8 @@ public struct VideoProbe: Sendable {
             frameRate: ratio(video["avg_frame_rate"]).flatMap { $0 > 0 ? $0 : nil } ?? ratio(video["r_frame_rate"]),
             hasAudio: streams.contains { $0["codec_type"] as? String == "audio" },
             container: format["format_name"] as? String ?? "unknown", streamIndex: video["index"] as? Int ?? 0,
-            keyframeTimes: keyframeTimes(root["packets"] as? [[String: Any]] ?? [], streamIndex: video["index"] as? Int ?? 0))
+            keyframeTimes: keyframeTimes(root["packets"] as? [[String: Any]] ?? [], streamIndex: video["index"] as? Int ?? 0),
+            reorderDelay: video["has_b_frames"] as? Int)
     }
 
     static func keyframeTimes(_ packets: [[String: Any]], streamIndex: Int) -> [Double] {

@@ -172,6 +172,7 @@ final class VideoSamplingTests: XCTestCase {
                                           extraOutput: ["-g", "10", "-sc_threshold", "0", "-bf", "0"])
         let info = try VideoProbe(tools: tools).probe(path: phone.path)
         XCTAssertEqual(info.keyframeTimes, (0..<8).map(Double.init))
+        XCTAssertEqual(info.reorderDelay, 0, "no B-frames: key frames are also discarded in the demuxer")
         var options = SamplingOptions()
         options.shortSide = 32
         func sample(_ mode: DecodingMode, interval: Double = 1) throws -> (SamplingSummary, [VideoFrame]) {
@@ -203,6 +204,30 @@ final class VideoSamplingTests: XCTestCase {
         XCTAssertEqual(VideoFrameSampler(tools: tools, options: fastOptions).plan(for: sparseInfo).decoding, .fast)
         // Only the fast mode adapts: full decoding stays full on the phone-like video.
         XCTAssertEqual(VideoFrameSampler(tools: tools, options: options).plan(for: info).decoding, .full)
+    }
+
+    /// With B-frames, dropping packets in the demuxer would shift key frames onto their neighbours'
+    /// timestamps (the decoder's reorder delay), so key-frame decoding keeps every packet there.
+    func testKeyFrameDecodingKeepsExactTimesWithBFrames() throws {
+        let tools = try TestVideos.tools()
+        let video = try TestVideos.scenes(seconds: [3, 3], in: folder, name: "bframes.mp4",
+                                          extraOutput: ["-preset", "veryfast", "-bf", "3", "-g", "10", "-sc_threshold", "0"])
+        let info = try VideoProbe(tools: tools).probe(path: video.path)
+        XCTAssertGreaterThan(info.reorderDelay ?? 0, 0)
+        XCTAssertEqual(info.keyframeTimes, (0..<6).map(Double.init))
+        var options = SamplingOptions()
+        options.shortSide = 32
+        options.interval = 0.5
+        options.decoding = .keyframes
+        let sampler = VideoFrameSampler(tools: tools, options: options)
+        XCTAssertFalse(sampler.arguments(path: video.path, info: info).contains("-discard"))
+        var times: [Double] = []
+        _ = try sampler.sample(path: video.path, info: info) { times.append($0.time) }
+        XCTAssertEqual(times, info.keyframeTimes)
+
+        var withoutBFrames = info
+        withoutBFrames.reorderDelay = 0
+        XCTAssertTrue(sampler.arguments(path: video.path, info: withoutBFrames).contains("-discard"))
     }
 
     func testStoppingEarlyEndsFfmpegAndReportsIt() throws {
