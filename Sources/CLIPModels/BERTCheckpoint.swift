@@ -62,7 +62,7 @@ public final class BERTSentenceEncoder: Sendable {
         var length = configuration.maximumPositions
         let sentenceConfig = directory.appendingPathComponent("sentence_bert_config.json")
         if FileManager.default.fileExists(atPath: sentenceConfig.path),
-           let value = try BERTConfiguration.readJSONObject(sentenceConfig)["max_seq_length"] as? NSNumber {
+           let value = try ConfigurationReader.readJSONObject(sentenceConfig)["max_seq_length"] as? NSNumber {
             length = min(length, max(2, value.intValue))
         }
         do {

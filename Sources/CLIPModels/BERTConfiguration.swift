@@ -21,7 +21,7 @@ public struct BERTConfiguration: Sendable, Equatable {
 
     /// A standalone BERT `config.json` (model_type "bert", e.g. sentence-transformers models).
     public static func load(fileAt url: URL) throws -> BERTConfiguration {
-        let root = try Self.readJSONObject(url)
+        let root = try ConfigurationReader.readJSONObject(url)
         let path = url.path
         if let type = root["model_type"] as? String, !["bert", "chinese_clip_text_model", "roberta"].contains(type) {
             throw ModelError.invalidConfiguration(path: path, key: "model_type", reason: "'\(type)' is not a BERT model")
@@ -58,18 +58,5 @@ public struct BERTConfiguration: Sendable, Equatable {
         maximumPositions = try reader.integer(json, "max_position_embeddings", in: prefix, default: 512)
         tokenTypeCount = try reader.integer(json, "type_vocab_size", in: prefix, default: 2)
         paddingTokenID = try reader.integer(json, "pad_token_id", in: prefix, default: 0)
-    }
-
-    static func readJSONObject(_ url: URL) throws -> [String: Any] {
-        let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else { throw ModelError.fileMissing(path: path) }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.unreadable(path: path, reason: error.localizedDescription)
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let root = object as? [String: Any] else {
-            throw ModelError.invalidConfiguration(path: path, key: "(root)", reason: "not a JSON object")
-        }
-        return root
     }
 }

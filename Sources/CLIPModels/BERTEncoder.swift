@@ -9,6 +9,8 @@ struct BERTLayer {
     let intermediateWeight: Tensor, intermediateBias: Tensor
     let outputWeight: Tensor, outputBias: Tensor
     let outputNormWeight: Tensor, outputNormBias: Tensor
+    /// Inference copies in the packed-kernel layout (nil: OpenBLAS on the weights above, as training needs).
+    let packed: PackedLayerWeights?
 }
 
 /// BERT's encoder: unlike CLIP's pre-LN blocks, each sub-layer adds its residual and then normalises.
@@ -51,10 +53,15 @@ public struct BERTEncoder: Sendable {
         }
     }
 
-    init(prefix: String, configuration: TransformerConfiguration, parameters: ParameterStore) {
+    init(prefix: String, configuration: TransformerConfiguration, parameters: ParameterStore, packWeights: Bool = false) {
         self.configuration = configuration
         layers = (0..<configuration.layerCount).map { index in
             let layer = Self.layerPrefix(prefix, index)
+            let packed = packWeights ? PackedLayerWeights(
+                queryKeyValue: PackedMatrix(parameters.fused(startingWith: "\(layer).attention.self.query.weight")),
+                output: PackedMatrix(parameters["\(layer).attention.output.dense.weight"]),
+                expand: PackedMatrix(parameters["\(layer).intermediate.dense.weight"]),
+                contract: PackedMatrix(parameters["\(layer).output.dense.weight"])) : nil
             return BERTLayer(
                 queryKeyValueWeight: parameters.fused(startingWith: "\(layer).attention.self.query.weight"),
                 queryKeyValueBias: parameters.fused(startingWith: "\(layer).attention.self.query.bias"),
@@ -67,7 +74,8 @@ public struct BERTEncoder: Sendable {
                 outputWeight: parameters["\(layer).output.dense.weight"],
                 outputBias: parameters["\(layer).output.dense.bias"],
                 outputNormWeight: parameters["\(layer).output.LayerNorm.weight"],
-                outputNormBias: parameters["\(layer).output.LayerNorm.bias"])
+                outputNormBias: parameters["\(layer).output.LayerNorm.bias"],
+                packed: packed)
         }
     }
 
@@ -79,18 +87,21 @@ public struct BERTEncoder: Sendable {
         let epsilon = configuration.layerNormEpsilon
         var state = hidden
         for (index, layer) in layers.enumerated() {
-            let queryKeyValue = Operations.linear(state, weight: layer.queryKeyValueWeight, bias: layer.queryKeyValueBias)
+            let queryKeyValue = Operations.linear(
+                state, weight: layer.queryKeyValueWeight, packed: layer.packed?.queryKeyValue, bias: layer.queryKeyValueBias)
             let attended = Operations.attention(
                 qkv: queryKeyValue, batch: batch, sequence: sequence, heads: configuration.headCount,
                 causal: false, validLengths: validLengths)
-            let projected = Operations.linear(attended, weight: layer.attentionOutputWeight, bias: layer.attentionOutputBias)
+            let projected = Operations.linear(
+                attended, weight: layer.attentionOutputWeight, packed: layer.packed?.output, bias: layer.attentionOutputBias)
             Operations.addInPlace(projected, state)
             let attentionOutput = Operations.layerNorm(
                 projected, weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: epsilon)
 
-            let expanded = Operations.linear(attentionOutput, weight: layer.intermediateWeight, bias: layer.intermediateBias)
+            let expanded = Operations.linear(attentionOutput, weight: layer.intermediateWeight, packed: layer.packed?.expand,
+                                             bias: layer.intermediateBias)
             Operations.activateInPlace(expanded, configuration.activation)
-            let contracted = Operations.linear(expanded, weight: layer.outputWeight, bias: layer.outputBias)
+            let contracted = Operations.linear(expanded, weight: layer.outputWeight, packed: layer.packed?.contract, bias: layer.outputBias)
             Operations.addInPlace(contracted, attentionOutput)
             state = Operations.layerNorm(contracted, weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: epsilon)
             observer?(index, state)

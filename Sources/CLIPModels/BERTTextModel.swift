@@ -29,14 +29,16 @@ public struct BERTTextModel: Sendable {
         BERTEncoder.fusedGroups(prefix: join(prefix, "encoder"), configuration.transformer)
     }
 
-    public init(prefix: String, configuration: BERTConfiguration, parameters: ParameterStore) {
+    /// `packWeights` makes inference copies of the encoder's matrices (see `PackedMatrix`); training needs none.
+    public init(prefix: String, configuration: BERTConfiguration, parameters: ParameterStore, packWeights: Bool = false) {
         self.configuration = configuration
         wordEmbedding = parameters[Self.join(prefix, "embeddings.word_embeddings.weight")]
         positionEmbedding = parameters[Self.join(prefix, "embeddings.position_embeddings.weight")]
         tokenTypeEmbedding = parameters[Self.join(prefix, "embeddings.token_type_embeddings.weight")]
         embeddingNormWeight = parameters[Self.join(prefix, "embeddings.LayerNorm.weight")]
         embeddingNormBias = parameters[Self.join(prefix, "embeddings.LayerNorm.bias")]
-        encoder = BERTEncoder(prefix: Self.join(prefix, "encoder"), configuration: configuration.transformer, parameters: parameters)
+        encoder = BERTEncoder(prefix: Self.join(prefix, "encoder"), configuration: configuration.transformer, parameters: parameters,
+                              packWeights: packWeights)
     }
 
     /// Final hidden states of a batch padded to its longest sequence.

@@ -66,16 +66,7 @@ public struct CLIPConfiguration: Sendable, Equatable {
         projectionDimension: 512)
 
     public static func load(fileAt url: URL) throws -> CLIPConfiguration {
-        let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else { throw ModelError.fileMissing(path: path) }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.unreadable(path: path, reason: error.localizedDescription)
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let root = object as? [String: Any] else {
-            throw ModelError.invalidConfiguration(path: path, key: "(root)", reason: "not a JSON object")
-        }
-        return try CLIPConfiguration(json: root, path: path)
+        try CLIPConfiguration(json: ConfigurationReader.readJSONObject(url), path: url.path)
     }
 
     public init(json root: [String: Any], path: String) throws {
@@ -120,6 +111,20 @@ public struct CLIPConfiguration: Sendable, Equatable {
 /// Typed access to loosely typed JSON with errors that name the key and the file.
 struct ConfigurationReader {
     let path: String
+
+    /// The JSON object in a config file; a missing, unreadable or non-object file is an error naming it.
+    static func readJSONObject(_ url: URL) throws -> [String: Any] {
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else { throw ModelError.fileMissing(path: path) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let root = object as? [String: Any] else {
+            throw ModelError.invalidConfiguration(path: path, key: "(root)", reason: "not a JSON object")
+        }
+        return root
+    }
 
     func merged(_ root: [String: Any], _ key: String, _ overrideKey: String) throws -> [String: Any] {
         var result: [String: Any] = [:]

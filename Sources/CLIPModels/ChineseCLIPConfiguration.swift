@@ -17,7 +17,7 @@ public struct ChineseCLIPConfiguration: Sendable, Equatable {
     }
 
     public static func load(fileAt url: URL) throws -> ChineseCLIPConfiguration {
-        try ChineseCLIPConfiguration(json: try BERTConfiguration.readJSONObject(url), path: url.path)
+        try ChineseCLIPConfiguration(json: try ConfigurationReader.readJSONObject(url), path: url.path)
     }
 
     public init(json root: [String: Any], path: String) throws {

@@ -26,13 +26,16 @@ public final class ChineseCLIPModel: Sendable {
             + TransformerEncoder.fusedGroups(prefix: "vision_model.encoder", configuration.vision.transformer)
     }
 
-    public init(configuration: ChineseCLIPConfiguration, parameters: ParameterStore, weightsPath: String = "") throws {
+    /// `packWeights` (the default) gives both towers inference copies in the packed-kernel layout; without
+    /// them every product runs OpenBLAS on the parameters in the order training uses.
+    public init(configuration: ChineseCLIPConfiguration, parameters: ParameterStore, weightsPath: String = "",
+                packWeights: Bool = true) throws {
         do { try BLAS.ensureLoaded() } catch { throw ModelError.backend("\(error)") }
         self.configuration = configuration
         self.parameters = parameters
         self.weightsPath = weightsPath
-        vision = VisionTransformer(configuration: configuration.vision, parameters: parameters, packWeights: true)
-        text = BERTTextModel(prefix: "text_model", configuration: configuration.text, parameters: parameters)
+        vision = VisionTransformer(configuration: configuration.vision, parameters: parameters, packWeights: packWeights)
+        text = BERTTextModel(prefix: "text_model", configuration: configuration.text, parameters: parameters, packWeights: packWeights)
         textProjection = parameters["text_projection.weight"]
     }
 

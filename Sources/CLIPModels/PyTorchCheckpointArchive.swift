@@ -24,28 +24,11 @@ final class PyTorchCheckpointMapping: @unchecked Sendable {
     init(fileAt url: URL) throws {
         path = url.path
         ownsCopy = false
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            if errno == ENOENT { throw ModelError.fileMissing(path: path) }
-            throw ModelError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw ModelError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        length = Int(status.st_size)
-        guard length >= 22 else {
-            throw ModelError.malformedCheckpoint(path: path, reason: "PyTorch checkpoint of \(length) bytes is too short to be a zip archive")
-        }
-        guard let pointer = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), pointer != MAP_FAILED else {
-            throw ModelError.unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
-        }
-        base = UnsafeRawPointer(pointer)
+        (base, length) = try MappedFile.map(path: path, minimumLength: 22) { "PyTorch checkpoint of \($0) bytes is too short to be a zip archive" }
     }
 
     deinit {
-        if ownsCopy { UnsafeMutableRawPointer(mutating: base).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+        if ownsCopy { UnsafeMutableRawPointer(mutating: base).deallocate() } else { MappedFile.unmap(base, length: length) }
     }
 
     /// Little-endian integer at `offset`, after checking the bytes lie inside the file.

@@ -19,24 +19,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     public init(fileAt url: URL) throws {
         path = url.path
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            if errno == ENOENT { throw ModelError.fileMissing(path: path) }
-            throw ModelError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        let (pointer, length) = try MappedFile.map(path: path, minimumLength: 8) {
+            "file has \($0) bytes, shorter than the 8-byte header length"
         }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw ModelError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        let length = Int(status.st_size)
-        guard length >= 8 else {
-            throw ModelError.malformedCheckpoint(path: path, reason: "file has \(length) bytes, shorter than the 8-byte header length")
-        }
-        guard let pointer = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), pointer != MAP_FAILED else {
-            throw ModelError.unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
-        }
-        mapping = UnsafeRawPointer(pointer)
+        mapping = pointer
         mappedLength = length
         do {
             let headerLength = Int(clamping: mapping.loadUnaligned(as: UInt64.self).littleEndian)
@@ -48,12 +34,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
             let headerData = Data(bytes: mapping + 8, count: headerLength)
             (entries, metadata) = try Self.parseHeader(headerData, path: path, dataLength: length - dataStart)
         } catch {
-            munmap(pointer, length)
+            MappedFile.unmap(pointer, length: length)
             throw error
         }
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), mappedLength) }
+    deinit { MappedFile.unmap(mapping, length: mappedLength) }
 
     private static func parseHeader(_ data: Data, path: String, dataLength: Int) throws -> ([String: Entry], [String: String]) {
         guard let object = try? JSONSerialization.jsonObject(with: data), let header = object as? [String: Any] else {

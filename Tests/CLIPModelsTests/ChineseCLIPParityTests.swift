@@ -95,21 +95,7 @@ final class ChineseCLIPParityTests: XCTestCase {
     func testLogitsMatchTransformers() throws {
         for name in Self.names {
             let embedder = try CLIPEmbedder.load(directory: Self.models.appendingPathComponent(name))
-            let expected = try Self.expected(name)
-            let scale = try XCTUnwrap((expected["logit_scale_exp"] as? NSNumber)?.floatValue)
-            XCTAssertEqual(embedder.model.logitScale, scale, accuracy: scale * 1e-6)
-            let texts = (expected["texts"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
-            let files = (expected["images"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
-            let rows = (expected["logits_per_image"] as? [[Any]] ?? []).map(floats)
-            XCTAssertEqual(rows.count, files.count)
-            let textVectors = try embedder.embed(texts: texts)
-            let imageVectors = try embedder.embed(imageFiles: files.map { FixturePaths.photos.appendingPathComponent($0) }).map { try $0.get() }
-            for (imageIndex, row) in rows.enumerated() {
-                for (textIndex, logit) in row.enumerated() {
-                    let dot = zip(imageVectors[imageIndex], textVectors[textIndex]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-                    XCTAssertEqual(dot * embedder.model.logitScale, logit, accuracy: 0.05 + abs(logit) * 2e-3, "\(name): logit [\(imageIndex), \(textIndex)]")
-                }
-            }
+            try assertLogitsMatch(embedder, expected: try Self.expected(name), model: name) { logit, _ in 0.05 + abs(logit) * 2e-3 }
         }
     }
 

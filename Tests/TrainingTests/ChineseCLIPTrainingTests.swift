@@ -22,19 +22,24 @@ final class ChineseCLIPTrainingTests: XCTestCase {
         XCTAssertGreaterThan(Set(reference.tokenIDs.map(\.count)).count, 1, "captions of one length would not exercise padding")
 
         let (images, texts) = try ContrastiveTrainer(model: trainable).embed(pixelValues: reference.pixelValues, tokenIDs: reference.tokenIDs)
-        let inference = try ChineseCLIPModel(configuration: configuration, parameters: trainable.parameters)
-        // The BERT tower runs unpacked weights in the same order: bit-identical, padded batch included.
+        let inference = try ChineseCLIPModel(configuration: configuration, parameters: trainable.parameters, packWeights: false)
+        // Unpacked inference runs the same operations in the same order: bit-identical, padded batch included.
         XCTAssertEqual(texts.values, try inference.encodeTexts(tokenIDs: reference.tokenIDs).values)
+        XCTAssertEqual(images.values, try inference.encodeImages(pixelValues: reference.pixelValues).values)
         // Each text alone (no padding) gives the same embedding as in the padded batch, to float rounding.
         for (index, ids) in reference.tokenIDs.enumerated() {
             let alone = try inference.encodeTexts(tokenIDs: [ids]).values
             let error = zip(alone, texts.row(index)).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThan(error, 1e-5 * (alone.map(abs).max() ?? 1), "text \(index) alone vs padded")
         }
-        // The inference image tower uses packed weights (another summation order): equal to float rounding.
-        let packedImages = try inference.encodeImages(pixelValues: reference.pixelValues).values
-        let scale = packedImages.map(abs).max() ?? 1
-        XCTAssertLessThan(zip(images.values, packedImages).map { abs($0 - $1) }.max() ?? 0, 1e-4 * scale)
+        // The default inference model uses packed weights in both towers (another summation order): equal
+        // to float rounding.
+        let packed = try ChineseCLIPModel(configuration: configuration, parameters: trainable.parameters)
+        for (ours, theirs, kind) in [(images, try packed.encodeImages(pixelValues: reference.pixelValues), "images"),
+                                     (texts, try packed.encodeTexts(tokenIDs: reference.tokenIDs), "texts")] {
+            let scale = theirs.values.map(abs).max() ?? 1
+            XCTAssertLessThan(zip(ours.values, theirs.values).map { abs($0 - $1) }.max() ?? 0, 1e-4 * scale, "\(kind) vs packed inference")
+        }
     }
 
     func testFreezingTheTextTowerKeepsVisionGradientsExactly() throws {
