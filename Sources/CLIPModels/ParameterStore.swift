@@ -86,7 +86,6 @@ public final class ParameterStore: @unchecked Sendable {
             // CLIP's "layer_norm1.weight", "pre_layrnorm.weight", "post_layernorm.weight" and BERT's "LayerNorm.weight".
             let name = specification.name.lowercased()
             let isGain = name.hasSuffix("norm.weight") || name.contains("layer_norm") && name.hasSuffix(".weight")
-                || name.contains("layrnorm.weight")
             for index in 0..<tensor.count {
                 let noise = generator.nextNormal()
                 tensor.pointer[index] = isGain ? 1 + 0.1 * noise : 0.02 * noise

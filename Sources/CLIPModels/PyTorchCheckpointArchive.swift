@@ -8,12 +8,14 @@ final class PyTorchCheckpointMapping: @unchecked Sendable {
     /// Bytes copied into memory rather than mapped (checkpoints held in memory, fuzz tests).
     private let ownsCopy: Bool
 
+    /// A zip archive ends with a 22-byte end-of-central-directory record.
+    static let minimumLength = 22
+    static func tooShort(_ length: Int) -> String { "PyTorch checkpoint of \(length) bytes is too short to be a zip archive" }
+
     init(data: Data, path: String) throws {
         self.path = path
         let count = data.count
-        guard count >= 22 else {
-            throw ModelError.malformedCheckpoint(path: path, reason: "PyTorch checkpoint of \(count) bytes is too short to be a zip archive")
-        }
+        guard count >= Self.minimumLength else { throw ModelError.malformedCheckpoint(path: path, reason: Self.tooShort(count)) }
         length = count
         let copy = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
         data.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: count) }
@@ -24,7 +26,7 @@ final class PyTorchCheckpointMapping: @unchecked Sendable {
     init(fileAt url: URL) throws {
         path = url.path
         ownsCopy = false
-        (base, length) = try MappedFile.map(path: path, minimumLength: 22) { "PyTorch checkpoint of \($0) bytes is too short to be a zip archive" }
+        (base, length) = try MappedFile.map(path: path, minimumLength: Self.minimumLength, tooShort: Self.tooShort)
     }
 
     deinit {

@@ -72,7 +72,8 @@ AMX_TARGET static inline __m512i bf16_bits(__m512 value) {
     return _mm512_and_si512(bits, _mm512_set1_epi32((int)0xffff0000u));
 }
 
-static inline __mmask16 depth_mask(long remaining) {
+// The lanes of a 16-float load that lie before the end of a row: all, the first `remaining`, or none.
+static inline __mmask16 lane_mask(long remaining) {
     return remaining >= 16 ? (__mmask16)0xffff : remaining > 0 ? (__mmask16)((1u << remaining) - 1) : 0;
 }
 
@@ -94,7 +95,7 @@ AMX_TARGET void cs_amx_pack_weights(const float *w, long n, long k, uint16_t *pa
         for (long chunk = 0; chunk < chunks; chunk++) {
             int32_t *destination = (int32_t *)(packed + (block * chunks + chunk) * 2048);
             long depth = chunk * 32;
-            __mmask16 first = depth_mask(k - depth), second = depth_mask(k - depth - 16);
+            __mmask16 first = lane_mask(k - depth), second = lane_mask(k - depth - 16);
             for (long offset = 0; offset < 32; offset++) {
                 long row = block * 32 + offset;
                 __m512 low_depths = row < n ? _mm512_maskz_loadu_ps(first, w + row * k + depth) : _mm512_setzero_ps();
@@ -123,8 +124,7 @@ AMX_TARGET void cs_amx_pack_transposed(const float *source, long k, long n, long
             uint32_t *destination = (uint32_t *)(packed + (block * chunks + chunk) * 2048);
             for (long half = 0; half < 2; half++) {
                 long column = block * 32 + half * 16;
-                long remaining = n - column;
-                __mmask16 mask = remaining >= 16 ? (__mmask16)0xffff : remaining > 0 ? (__mmask16)((1u << remaining) - 1) : 0;
+                __mmask16 mask = lane_mask(n - column);
                 for (long pair = 0; pair < 16; pair++) {
                     long depth = chunk * 32 + pair * 2;
                     __m512 even = depth < k ? _mm512_maskz_loadu_ps(mask, source + depth * ld + column) : _mm512_setzero_ps();
@@ -157,8 +157,7 @@ AMX_TARGET void cs_amx_convert_rows(const float *x, long m, long k, long ldx, lo
         }
         const float *source = x + row * ldx;
         for (long column = 0; column < width; column += 16) {
-            long remaining = k - column;
-            __mmask16 mask = remaining >= 16 ? (__mmask16)0xffff : remaining > 0 ? (__mmask16)((1u << remaining) - 1) : 0;
+            __mmask16 mask = lane_mask(k - column);
             __m512 value = _mm512_maskz_loadu_ps(mask, source + column);
             __m256bh rounded = _mm512_cvtneps_pbh(value);
             __m512 back = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)rounded), 16));

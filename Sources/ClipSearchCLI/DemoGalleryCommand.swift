@@ -57,10 +57,7 @@ struct DemoGalleryWriteCommand: ParsableCommand {
             let names = try DemoDataset.writeImages(samples, to: folder, prefix: "scene", size: size)
             if captions {
                 try writeBilingual(samples, names, to: folder.appendingPathComponent("captions.tsv"))
-                for language in CaptionLanguage.allCases {
-                    try DemoDataset.writePairs(zip(names, samples).map { ($0, $1.caption(language)) },
-                                               to: folder.appendingPathComponent("captions-\(language.rawValue).tsv"))
-                }
+                try writePerLanguage(samples, names, to: folder, prefix: "captions")
             }
             print("wrote \(names.count) scenes to \(folder.path)" + (captions ? " with captions.tsv, captions-en.tsv, captions-zh.tsv" : ""))
             return
@@ -71,12 +68,17 @@ struct DemoGalleryWriteCommand: ParsableCommand {
         let trainingNames = try DemoDataset.writeImages(training, to: folder, prefix: "train", size: size)
         let heldOutNames = try DemoDataset.writeImages(heldOut, to: folder, prefix: "heldout", size: size)
         try writeBilingual(training, trainingNames, to: folder.appendingPathComponent("train.tsv"))
-        for language in CaptionLanguage.allCases {
-            try DemoDataset.writePairs(zip(heldOutNames, heldOut).map { ($0, $1.caption(language)) },
-                                       to: folder.appendingPathComponent("heldout-\(language.rawValue).tsv"))
-        }
+        try writePerLanguage(heldOut, heldOutNames, to: folder, prefix: "heldout")
         print("wrote \(trainingNames.count) training and \(heldOutNames.count) held-out scenes to \(folder.path)")
         print("held-out pairings: " + ColourShape.heldOut.map(\.description).joined(separator: ", "))
+    }
+
+    /// `<prefix>-en.tsv` and `<prefix>-zh.tsv`: one row per image in each language.
+    func writePerLanguage(_ samples: [DemoSample], _ names: [String], to folder: URL, prefix: String) throws {
+        for language in CaptionLanguage.allCases {
+            try DemoDataset.writePairs(zip(names, samples).map { ($0, $1.caption(language)) },
+                                       to: folder.appendingPathComponent("\(prefix)-\(language.rawValue).tsv"))
+        }
     }
 
     /// One English and one Chinese row per image.

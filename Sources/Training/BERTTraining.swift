@@ -157,13 +157,10 @@ struct BERTTextTraining {
     }
 
     func backward(_ record: TowerRecord, outputGradient: Tensor, gradients: GradientStore) {
-        guard record.recording != .none, let pooled = record.pooled else { return }
-        let full = record.recording == .full
-        let pooledGradient = full ? Tensor(uninitializedShape: pooled.shape) : nil
-        BackwardOperations.linear(
-            input: pooled, weight: parameters["text_projection.weight"], outputGradient: outputGradient,
-            inputGradient: pooledGradient, weightGradient: gradients["text_projection.weight"], biasGradient: nil)
-        guard full, let pooledGradient, let embeddings = record.embeddings else { return }
+        guard let pooledGradient = record.projectionBackward(
+                  "text_projection.weight", parameters: parameters, outputGradient: outputGradient, gradients: gradients),
+              let embeddings = record.embeddings
+        else { return }
         let hiddenGradient = Tensor(zeros: [record.batch * record.sequence, configuration.transformer.hiddenSize])
         BackwardOperations.scatterAddRows(pooledGradient, indices: record.poolingRows, into: hiddenGradient)
         let encoderInputGradient = encoder.backward(

@@ -29,6 +29,21 @@ struct TowerRecord {
     var validLengths: [Int]? = nil
 }
 
+extension TowerRecord {
+    /// Backward of the projection from pooled rows to embeddings (`weightName`): adds its weight gradient
+    /// whenever the forward was recorded, and returns the pooled rows' gradient when the whole tower
+    /// trains (`.full`); nil otherwise, when the rest of the tower's backward is skipped.
+    func projectionBackward(_ weightName: String, parameters: ParameterStore, outputGradient: Tensor,
+                            gradients: GradientStore) -> Tensor? {
+        guard recording != .none, let pooled else { return nil }
+        let pooledGradient = recording == .full ? Tensor(uninitializedShape: pooled.shape) : nil
+        BackwardOperations.linear(
+            input: pooled, weight: parameters[weightName], outputGradient: outputGradient,
+            inputGradient: pooledGradient, weightGradient: gradients[weightName], biasGradient: nil)
+        return pooledGradient
+    }
+}
+
 /// The checks every text tower makes on a batch's token ids before looking them up.
 enum TokenValidation {
     static func check(_ tokenIDs: [[Int]], maximumPositions: Int, vocabularySize: Int) throws {
@@ -92,15 +107,11 @@ struct VisionTraining {
     }
 
     func backward(_ record: TowerRecord, outputGradient: Tensor, gradients: GradientStore) {
-        guard record.recording != .none, let pooled = record.pooled else { return }
+        guard let pooledGradient = record.projectionBackward(
+                  "visual_projection.weight", parameters: parameters, outputGradient: outputGradient, gradients: gradients),
+              let classTokens = record.pooledRows, let embeddings = record.embeddings, let patchRows = record.patchRows
+        else { return }
         let epsilon = configuration.transformer.layerNormEpsilon, width = configuration.transformer.hiddenSize
-        let full = record.recording == .full
-        let pooledGradient = full ? Tensor(uninitializedShape: pooled.shape) : nil
-        BackwardOperations.linear(
-            input: pooled, weight: parameters["visual_projection.weight"], outputGradient: outputGradient,
-            inputGradient: pooledGradient, weightGradient: gradients["visual_projection.weight"], biasGradient: nil)
-        guard full, let pooledGradient, let classTokens = record.pooledRows, let embeddings = record.embeddings,
-              let patchRows = record.patchRows else { return }
         let classGradient = Tensor(uninitializedShape: classTokens.shape)
         BackwardOperations.layerNorm(
             input: classTokens, weight: parameters["vision_model.post_layernorm.weight"], epsilon: epsilon,
@@ -175,14 +186,11 @@ struct TextTraining {
     }
 
     func backward(_ record: TowerRecord, outputGradient: Tensor, gradients: GradientStore) {
-        guard record.recording != .none, let pooled = record.pooled else { return }
+        guard let pooledGradient = record.projectionBackward(
+                  "text_projection.weight", parameters: parameters, outputGradient: outputGradient, gradients: gradients),
+              let pooledRows = record.pooledRows
+        else { return }
         let width = configuration.transformer.hiddenSize
-        let full = record.recording == .full
-        let pooledGradient = full ? Tensor(uninitializedShape: pooled.shape) : nil
-        BackwardOperations.linear(
-            input: pooled, weight: parameters["text_projection.weight"], outputGradient: outputGradient,
-            inputGradient: pooledGradient, weightGradient: gradients["text_projection.weight"], biasGradient: nil)
-        guard full, let pooledGradient, let pooledRows = record.pooledRows else { return }
         let rowsGradient = Tensor(uninitializedShape: pooledRows.shape)
         BackwardOperations.layerNorm(
             input: pooledRows, weight: parameters["text_model.final_layer_norm.weight"],
