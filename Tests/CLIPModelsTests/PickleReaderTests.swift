@@ -48,6 +48,24 @@ final class PickleReaderTests: XCTestCase {
         }
     }
 
+    /// The mapped-file path names the file for each way opening it can fail (the in-memory path is fuzzed below).
+    func testMissingAndTooShortFilesAreNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pickle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = folder.appendingPathComponent("absent.bin")
+        XCTAssertThrowsError(try PyTorchCheckpoint(fileAt: missing)) { error in
+            XCTAssertTrue("\(error)".contains("absent.bin"), "\(error)")
+            guard case ModelError.fileMissing = error else { return XCTFail("\(error)") }
+        }
+        let short = folder.appendingPathComponent("short.bin")
+        try Data("PK\u{3}\u{4}tiny".utf8).write(to: short)
+        XCTAssertThrowsError(try PyTorchCheckpoint(fileAt: short)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("short.bin") && text.contains("8 bytes is too short to be a zip archive"), text)
+        }
+    }
+
     func testLegacyFormatIsRefusedClearly() {
         XCTAssertThrowsError(try PyTorchCheckpoint(fileAt: Self.folder.appendingPathComponent("legacy.bin"))) { error in
             XCTAssertTrue("\(error)".contains("legacy"), "\(error)")
