@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Media
 import ModelStore
+import TensorCore
 
 public struct VideoIndexOptions: Sendable {
     public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "m2ts", "wmv", "flv", "3gp", "ogv"]
@@ -10,6 +11,11 @@ public struct VideoIndexOptions: Sendable {
     public var roots: [String]
     public var includeHidden = false
     public var sampling = SamplingOptions()
+    /// The most precision frame embeddings get. bf16 (default): one bf16 pass on AMX weights, 2–3×
+    /// less tile work than bf16x3. Decoding already moves frames further than that: `fast` skips the
+    /// deblocking filter and every sample is a lossy frame (README, video speed). nil: the model's
+    /// own precision, as for photos.
+    public var framePrecisionLimit: MatrixPrecision? = .bfloat16
 
     public init(roots: [String]) {
         self.roots = roots
@@ -118,9 +124,11 @@ public final class VideoIndexer: Sendable {
                 } else {
                     let base = videoSeconds
                     outcome = Result {
-                        try embedFrames(path: file.path, info: info, sampler: sampler, shouldStop: shouldStop) { position in
-                            progress(VideoIndexProgress(path: file.path, videoIndex: videoIndex, videoCount: work.count, position: position,
-                                                        duration: info.duration, totalVideoSeconds: base + position, seconds: elapsed()))
+                        try MatrixPrecision.$productLimit.withValue(options.framePrecisionLimit) {
+                            try embedFrames(path: file.path, info: info, sampler: sampler, shouldStop: shouldStop) { position in
+                                progress(VideoIndexProgress(path: file.path, videoIndex: videoIndex, videoCount: work.count, position: position,
+                                                            duration: info.duration, totalVideoSeconds: base + position, seconds: elapsed()))
+                            }
                         }
                     }
                     if case .success = outcome { videoSeconds += info.duration }

@@ -33,13 +33,14 @@ public enum Convolution {
         // Tiles only in one-pass bf16: packing the im2col columns into tile layout is one more pass over
         // them, and with three passes (bf16x3) OpenBLAS was faster on RN50 here (7.8 vs 7.0 images/s).
         let tiles = MatrixPrecision.current.effective == .bfloat16
+            || (MatrixPrecision.tilesAvailable && MatrixPrecision.productLimit == .bfloat16)
         let weights = tiles ? TileOperand(rowsOf: weight) : nil
         // Multiplies the weight by a [depth, count] block of columns starting at `columns` (rows `ld` apart)
         // into output columns [offset, offset + count).
         func multiply(columns: UnsafePointer<Float>, ld: Int, count: Int, offset: Int) {
             if let weights {
                 weights.multiply(depthMajor: columns, depth: depth, count: count, ld: ld,
-                                 precision: MatrixPrecision.current.effective, into: output.pointer + offset, ldy: columnsTotal)
+                                 precision: .bfloat16, into: output.pointer + offset, ldy: columnsTotal)
             } else {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: depth,
                            a: weight.pointer, lda: depth, b: columns, ldb: ld, c: output.pointer + offset, ldc: columnsTotal)

@@ -25,6 +25,17 @@ public enum MatrixPrecision: String, Sendable, CaseIterable {
 
     /// What a request becomes on this CPU: the bf16 modes need AMX and fall back to fp32 without it.
     public var effective: MatrixPrecision { self == .float32 || Self.tilesAvailable ? self : .float32 }
+
+    /// Inside `MatrixPrecision.$productLimit.withValue(.bfloat16) { … }` tile products on bf16x3
+    /// weights take one bf16 pass instead of three (the weights keep both planes, so nothing is
+    /// repacked). For work whose inputs already carry more error than bf16 adds: video frames from
+    /// the fast decoders. fp32 weights are never affected.
+    @TaskLocal public static var productLimit: MatrixPrecision?
+
+    /// Tile passes for weights packed at this precision under the current `productLimit`.
+    var tilePasses: Int32 {
+        self == .bfloat16 || Self.productLimit == .bfloat16 ? 1 : 3
+    }
 }
 
 /// A weight matrix [outputs, inputs] repacked once for inference: into the panel layout of
@@ -88,7 +99,7 @@ extension Operations {
         let m = x.shape[0], k = x.shape[1], n = packed.outputs
         let plane = cs_amx_activation_count(m, k)
         let planes = TensorStorage(count: plane)  // two uint16 planes in the space of `plane` floats
-        let passes: Int32 = packed.precision == .bfloat16 ? 1 : 3
+        let passes = packed.precision.tilePasses
         let input = x.pointer, biasPointer = bias?.pointer, result = output.pointer
         withExtendedLifetime((x, packed, bias, output, planes)) {
             planes.base.withMemoryRebound(to: UInt16.self, capacity: 2 * plane) { high in
@@ -151,7 +162,7 @@ final class TileOperand: @unchecked Sendable {
         let packedCount = cs_amx_packed_count(count, depth)
         let packed = TensorStorage(count: (packedCount + 1) / 2)
         let blocks = (count + 31) / 32, rows = rows, planeCount = planeCount
-        let passes: Int32 = precision == .bfloat16 ? 1 : 3
+        let passes = precision.tilePasses
         withExtendedLifetime((packed, planes)) {
             packed.base.withMemoryRebound(to: UInt16.self, capacity: packedCount) { weights in
                 planes.base.withMemoryRebound(to: UInt16.self, capacity: 2 * planeCount) { high in

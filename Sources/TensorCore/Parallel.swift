@@ -1,3 +1,4 @@
+import CTensorKernels
 import Dispatch
 import Foundation
 
@@ -22,13 +23,31 @@ public enum Parallel {
         let chunk = (count + threads - 1) / threads
         // The ranges are disjoint, so the (non-Sendable) body never races with itself.
         withoutActuallyEscaping(body) { escapable in
-            let shared = UncheckedSendable(value: escapable)
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                let start = thread * chunk
-                let end = min(count, start + chunk)
-                if start < end { shared.value(start, end) }
+            var job = RangeJob(body: escapable, chunk: chunk, count: count)
+            let ranPooled = withUnsafeMutablePointer(to: &job) { pointer in
+                cs_parallel_run(processorCount, threads, { context, participant in
+                    context!.assumingMemoryBound(to: RangeJob.self).pointee.run(participant)
+                }, pointer) != 0
             }
+            if ranPooled { return }
+            // Another thread holds the pool (concurrent requests in the server): share the cores
+            // through libdispatch instead.
+            let shared = UncheckedSendable(value: job)
+            DispatchQueue.concurrentPerform(iterations: threads) { shared.value.run($0) }
         }
+    }
+}
+
+/// One `forRanges` call as the worker pool sees it: participant i takes the i-th chunk.
+private struct RangeJob {
+    let body: (Int, Int) -> Void
+    let chunk: Int
+    let count: Int
+
+    func run(_ participant: Int) {
+        let start = participant * chunk
+        let end = min(count, start + chunk)
+        if start < end { body(start, end) }
     }
 }
 

@@ -176,6 +176,37 @@ final class VideoCommandTests: XCTestCase {
         XCTAssertTrue(bad.standardError.contains("no video stream"), bad.standardError)
     }
 
+    /// Frame vectors of the one video in a catalog.
+    func frameVectors(_ path: String) throws -> [FrameEmbedding] {
+        let catalog = try Catalog(path: path, createIfMissing: false)
+        let row = try XCTUnwrap(try catalog.media(path: media.appendingPathComponent("scenes.mp4").path))
+        return try catalog.embeddings(mediaID: try XCTUnwrap(row.id), modelID: try XCTUnwrap(try catalog.models().first?.id))
+    }
+
+    /// Frames embed with one bf16 pass by default (on AMX CPUs) and as precisely as photos with
+    /// `--video-precision model`; the two stay within bf16 rounding of each other.
+    func testVideoPrecisionChoosesTheFrameProducts() throws {
+        try makeScenes(Self.scenePhotos, name: "scenes.mp4")
+        let precise = work.appendingPathComponent("model.sqlite").path
+        let outcome = try clipSearch(["index", media.path, "--db", precise, "--model", model, "--video-precision", "model", "--quiet"])
+        XCTAssertEqual(outcome.status, 0, outcome.standardError)
+        _ = try index()
+        let reduced = try frameVectors(database), exact = try frameVectors(precise)
+        XCTAssertEqual(reduced.map(\.frameTime), exact.map(\.frameTime))
+        XCTAssertEqual(reduced.count, 12)
+        let largest = zip(reduced, exact).flatMap { zip($0.vector, $1.vector).map { abs($0 - $1) } }.max() ?? .infinity
+        XCTAssertLessThan(largest, 1e-2)
+        let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if cpuFlags.contains(" amx_bf16") {
+            XCTAssertGreaterThan(largest, 0, "bf16 frames should differ from bf16x3 ones on an AMX CPU")
+        } else {
+            XCTAssertEqual(largest, 0, "without AMX both run fp32")
+        }
+        let bad = try clipSearch(["index", media.path, "--db", precise, "--model", model, "--video-precision", "fp8"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.standardError.contains("video-precision"), bad.standardError)
+    }
+
     /// Seconds ffprobe reads from a written file (independent of the CLI's own report).
     func probedDuration(_ path: String) throws -> Double {
         let outcome = try run(URL(fileURLWithPath: "/usr/bin/ffprobe"), ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])

@@ -81,6 +81,26 @@ final class OperationTests: XCTestCase {
         XCTAssertLessThan(worst(.bfloat16x3) * 50, worst(.bfloat16))
     }
 
+    /// Video frames run bf16x3 weights with one pass: the same numbers as weights packed for bf16, and
+    /// only inside the limit.
+    func testProductLimitRunsOnePassOnThreePassWeights() throws {
+        try XCTSkipUnless(MatrixPrecision.tilesAvailable, "this CPU has no AMX-BF16 tiles")
+        let x = randomTensor([37, 200]), w = randomTensor([70, 200]), b = randomTensor([70])
+        func product(_ packed: PackedMatrix) -> [Float] {
+            let output = Tensor(uninitializedShape: [37, 70])
+            Operations.linear(x, packed: packed, bias: b, into: output)
+            return output.values
+        }
+        let threePass = PackedMatrix(w, precision: .bfloat16x3), onePass = PackedMatrix(w, precision: .bfloat16)
+        let precise = product(threePass), coarse = product(onePass)
+        XCTAssertNotEqual(precise, coarse)
+        XCTAssertEqual(MatrixPrecision.$productLimit.withValue(.bfloat16) { product(threePass) }, coarse)
+        XCTAssertEqual(MatrixPrecision.$productLimit.withValue(.bfloat16x3) { product(threePass) }, precise)
+        XCTAssertEqual(product(threePass), precise, "the limit must end with its scope")
+        let fp32 = PackedMatrix(w, precision: .float32)
+        XCTAssertEqual(MatrixPrecision.$productLimit.withValue(.bfloat16) { product(fp32) }, product(fp32))
+    }
+
     func testFloat32PrecisionKeepsTheFloat32Kernel() {
         let packed = PackedMatrix(randomTensor([8, 8]), precision: .float32)
         XCTAssertEqual(packed.precision, .float32)

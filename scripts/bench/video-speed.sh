@@ -9,6 +9,7 @@
 #   BINARY=path           time this clip-search instead of building one
 #   WORK=/tmp/video-speed  where videos and catalogs go (videos are reused when present)
 #   MODES="full fast keyframes"  INTERVALS="1 2"  VARIANTS="phone phone-scenecut x264-default testsrc"
+#   PRECISIONS="bf16 model"  --video-precision values (bf16: the default; model: frames as precise as photos)
 #
 # Videos (made once with ffmpeg): the fixture photos, each panned and zoomed for 4 s (so every frame
 # changes, like handheld footage) with light temporal noise (sensor grain, which costs bits as in a
@@ -35,6 +36,7 @@ work="${WORK:-/tmp/video-speed}"
 modes="${MODES:-full fast keyframes}"
 intervals="${INTERVALS:-1 2}"
 variants="${VARIANTS:-phone phone-scenecut x264-default testsrc}"
+precisions="${PRECISIONS:-bf16 model}"
 
 command -v ffmpeg >/dev/null || { echo "ffmpeg is needed (apt install ffmpeg)" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time is needed (apt install time)" >&2; exit 1; }
@@ -88,20 +90,22 @@ for variant in $variants; do
   keyframes=$(ffprobe -v error -select_streams v:0 -show_entries packet=flags -of csv=p=0 "$video" | grep -c '^K')
   size=$(stat -c %s "$video")
   printf '\n%s: %.1f s, %d key frames, %.1f Mbit/s\n' "$variant" "$duration" "$keyframes" "$(echo "$size * 8 / $duration / 1000000" | bc -l)"
-  printf '%-10s %-8s %7s %9s %9s %8s %8s\n' decoding interval frames "wall s" "index s" "CPU s" "× real"
+  printf '%-10s %-9s %-8s %7s %9s %9s %8s %8s\n' decoding precision interval frames "wall s" "index s" "CPU s" "× real"
   for mode in $modes; do
+    for precision in $precisions; do
     for interval in $intervals; do
       catalog="$work/catalog-$$.sqlite"
       rm -f "$catalog"*
       timing="$work/time-$$.txt"
       summary=$(/usr/bin/time -f "%e %U %S" -o "$timing" "$binary" index "$(dirname "$video")" --db "$catalog" \
-        --model "$model" --video-decoding "$mode" --video-interval "$interval" --json --quiet)
+        --model "$model" --video-decoding "$mode" --video-precision "$precision" --video-interval "$interval" --json --quiet)
       read -r wall user system < "$timing"
       indexer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$summary")
       frames=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from embeddings").fetchone()[0])' "$catalog")
-      printf '%-10s %-8s %7s %9.2f %9.2f %8.2f %7.1f×\n' "$mode" "$interval" "$frames" "$wall" "$indexer" \
+      printf '%-10s %-9s %-8s %7s %9.2f %9.2f %8.2f %7.1f×\n' "$mode" "$precision" "$interval" "$frames" "$wall" "$indexer" \
         "$(echo "$user + $system" | bc -l)" "$(echo "$duration / $indexer" | bc -l)"
       rm -f "$catalog"* "$timing"
+    done
     done
   done
 done

@@ -119,6 +119,14 @@ void cs_amx_convert_rows(const float *x, long m, long k, long ldx, long row_begi
 /// passes 3: hi·hi + hi·lo + lo·hi, passes 1: hi·hi (plain bf16).
 void cs_amx_linear(const uint16_t *high, const uint16_t *low, long m, long k, const uint16_t *packed, long n,
                    long block_begin, long block_end, const float *bias, float *y, long ldy, int passes);
+
+// Worker pool (worker_pool.c). Runs body(context, i) once for each i in 0..<count: the calling thread
+// and threads − 1 spinning workers (created at the first call) claim indices until none is left.
+// Returns 0 without running anything when the pool is busy with another caller's job or has no
+// workers; the caller then runs the job another way.
+typedef void (*cs_parallel_body)(void *context, long index);
+int cs_parallel_run(long threads, long count, cs_parallel_body body, void *context);
+
 #ifdef __cplusplus
 }
 #endif
