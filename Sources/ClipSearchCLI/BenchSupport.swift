@@ -46,11 +46,14 @@ enum BenchSupport {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// One JSON object (values rounded to 2 decimals, plus `fields`) or a title and an aligned table.
+    /// One JSON object (values rounded to 2 decimals, small ones such as precision deviations to 2
+    /// significant digits so they do not print as 0, plus `fields`) or a title and an aligned table.
     static func report(_ results: [(String, Double)], title: String, fields: [String: Any], json: Bool) throws {
         if json {
             var object = fields
-            for (key, value) in results { object[key] = (value * 100).rounded() / 100 }
+            for (key, value) in results {
+                object[key] = value != 0 && abs(value) < 0.01 ? Double(String(format: "%.1e", value)) ?? value : (value * 100).rounded() / 100
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {

@@ -26,7 +26,7 @@ struct VideoIndexArguments: ParsableArguments {
     @Option(help: "Video decoding: full (every frame), fast (skip B-frames and deblocking, or only key frames when they are at most --video-interval apart; default), keyframes (fastest, coarse).")
     var videoDecoding: DecodingMode = .fast
 
-    @Option(help: "Matrix products for video frames: bf16 (default: one AMX bf16 pass, ~3× less tile work; frames embed within ~1e-3 of bf16x3, less than fast decoding moves them) or model (the model's --precision, as photos).")
+    @Option(help: "Matrix products for video frames: bf16 (default: one AMX bf16 pass, ~3× less tile work; frame vectors stay within ~2e-3 per element of bf16x3, cosine ≥ 0.9999) or model (the model's --precision, as photos).")
     var videoPrecision: VideoPrecision = .bf16
 
     enum VideoPrecision: String, ExpressibleByArgument, CaseIterable {
