@@ -9,12 +9,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
+// A plain load loop, without PAUSE: the spin is bounded (below), and under KVM a PAUSE loop can trigger
+// pause-loop exits that hand the vCPU back to the host in the middle of a forward pass.
 #define cpu_relax() __asm__ volatile("" ::: "memory")
-#else
-#define cpu_relax() ((void)0)
-#endif
 
 // How long an idle worker spins before it sleeps: long enough to bridge the gaps inside a forward
 // pass, short enough not to hold a core away from other work (ffmpeg while indexing video) for long.
