@@ -28,8 +28,8 @@ public enum MatrixPrecision: String, Sendable, CaseIterable {
 
     /// Inside `MatrixPrecision.$productLimit.withValue(.bfloat16) { … }` tile products on bf16x3
     /// weights take one bf16 pass instead of three (the weights keep both planes, so nothing is
-    /// repacked). For work whose inputs already carry more error than bf16 adds: video frames from
-    /// the fast decoders. fp32 weights are never affected.
+    /// repacked). For work that chooses speed over the last digits: video frames
+    /// (`--video-precision`, ~2e-3 per element). fp32 weights are never affected.
     @TaskLocal public static var productLimit: MatrixPrecision?
 
     /// Tile passes for weights packed at this precision under the current `productLimit`.
