@@ -30,10 +30,10 @@ public enum Convolution {
         let outPlane = outHeight * outWidth
         let columnsTotal = batch * outPlane
         let output = Tensor(uninitializedShape: [outChannels, batch, outHeight, outWidth])
-        // Tiles only in one-pass bf16: packing the im2col columns into tile layout is one more pass over
+        // Tiles only for one-pass bf16 (`--precision bf16`, or bf16x3 under a bf16 `productLimit`): packing the im2col columns into tile layout is one more pass over
         // them, and with three passes (bf16x3) OpenBLAS was faster on RN50 here (7.8 vs 7.0 images/s).
-        let tiles = MatrixPrecision.current.effective == .bfloat16
-            || (MatrixPrecision.tilesAvailable && MatrixPrecision.productLimit == .bfloat16)
+        let precision = MatrixPrecision.current.effective
+        let tiles = precision != .float32 && precision.tilePasses == 1
         let weights = tiles ? TileOperand(rowsOf: weight) : nil
         // Multiplies the weight by a [depth, count] block of columns starting at `columns` (rows `ld` apart)
         // into output columns [offset, offset + count).

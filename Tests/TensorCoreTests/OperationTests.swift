@@ -101,6 +101,24 @@ final class OperationTests: XCTestCase {
         XCTAssertEqual(MatrixPrecision.$productLimit.withValue(.bfloat16) { product(fp32) }, product(fp32))
     }
 
+    /// Convolutions follow the same rule: one tile pass under the limit on bf16x3, fp32 stays fp32.
+    func testProductLimitReachesConvolutionsButNotFloat32() throws {
+        try XCTSkipUnless(MatrixPrecision.tilesAvailable, "this CPU has no AMX-BF16 tiles")
+        let input = randomTensor([3, 2, 9, 9]), weight = randomTensor([40, 3 * 3 * 3]), bias = randomTensor([40])
+        let saved = MatrixPrecision.current
+        defer { MatrixPrecision.current = saved }
+        func convolve(_ precision: MatrixPrecision, limit: MatrixPrecision? = nil) -> [Float] {
+            MatrixPrecision.current = precision
+            return MatrixPrecision.$productLimit.withValue(limit) {
+                Convolution.convolve(input, weight: weight, bias: bias, kernel: 3, stride: 2, padding: 1, relu: false).values
+            }
+        }
+        let onePass = convolve(.bfloat16), fp32 = convolve(.float32)
+        XCTAssertNotEqual(onePass, fp32)
+        XCTAssertEqual(convolve(.bfloat16x3, limit: .bfloat16), onePass)
+        XCTAssertEqual(convolve(.float32, limit: .bfloat16), fp32)
+    }
+
     func testFloat32PrecisionKeepsTheFloat32Kernel() {
         let packed = PackedMatrix(randomTensor([8, 8]), precision: .float32)
         XCTAssertEqual(packed.precision, .float32)
