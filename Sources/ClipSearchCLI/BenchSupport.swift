@@ -49,16 +49,17 @@ enum BenchSupport {
     /// One JSON object (values rounded to 2 decimals, small ones such as precision deviations to 2
     /// significant digits so they do not print as 0, plus `fields`) or a title and an aligned table.
     static func report(_ results: [(String, Double)], title: String, fields: [String: Any], json: Bool) throws {
+        let isSmall = { (value: Double) in value != 0 && abs(value) < 0.01 }
         if json {
             var object = fields
             for (key, value) in results {
-                object[key] = value != 0 && abs(value) < 0.01 ? Double(String(format: "%.1e", value)) ?? value : (value * 100).rounded() / 100
+                object[key] = isSmall(value) ? Double(String(format: "%.1e", value)) ?? value : (value * 100).rounded() / 100
             }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(title)
-            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), value != 0 && abs(value) < 0.01 ? String(format: "%.1e", value) : String(format: "%.2f", value)) }
+            for (key, value) in results { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), isSmall(value) ? String(format: "%.1e", value) : String(format: "%.2f", value)) }
         }
     }
 

@@ -23,7 +23,7 @@ for setting in "full model" "fast model" "fast bf16"; do
     --video-decoding "$decoding" --video-precision "$precision" --no-shot-detection --quiet --json > /dev/null
 done
 python3 - "$work" <<'PYTHON'
-import sqlite3, struct, sys, math
+import sqlite3, struct, sys
 work = sys.argv[1]
 def frames(name):
     rows = sqlite3.connect(f"{work}/{name}.sqlite").execute("select frame_time, vector from embeddings").fetchall()

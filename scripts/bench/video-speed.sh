@@ -93,19 +93,19 @@ for variant in $variants; do
   printf '%-10s %-9s %-8s %7s %9s %9s %8s %8s\n' decoding precision interval frames "wall s" "index s" "CPU s" "× real"
   for mode in $modes; do
     for precision in $precisions; do
-    for interval in $intervals; do
-      catalog="$work/catalog-$$.sqlite"
-      rm -f "$catalog"*
-      timing="$work/time-$$.txt"
-      summary=$(/usr/bin/time -f "%e %U %S" -o "$timing" "$binary" index "$(dirname "$video")" --db "$catalog" \
-        --model "$model" --video-decoding "$mode" --video-precision "$precision" --video-interval "$interval" --json --quiet)
-      read -r wall user system < "$timing"
-      indexer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$summary")
-      frames=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from embeddings").fetchone()[0])' "$catalog")
-      printf '%-10s %-9s %-8s %7s %9.2f %9.2f %8.2f %7.1f×\n' "$mode" "$precision" "$interval" "$frames" "$wall" "$indexer" \
-        "$(echo "$user + $system" | bc -l)" "$(echo "$duration / $indexer" | bc -l)"
-      rm -f "$catalog"* "$timing"
-    done
+      for interval in $intervals; do
+        catalog="$work/catalog-$$.sqlite"
+        rm -f "$catalog"*
+        timing="$work/time-$$.txt"
+        summary=$(/usr/bin/time -f "%e %U %S" -o "$timing" "$binary" index "$(dirname "$video")" --db "$catalog" \
+          --model "$model" --video-decoding "$mode" --video-precision "$precision" --video-interval "$interval" --json --quiet)
+        read -r wall user system < "$timing"
+        indexer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$summary")
+        frames=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from embeddings").fetchone()[0])' "$catalog")
+        printf '%-10s %-9s %-8s %7s %9.2f %9.2f %8.2f %7.1f×\n' "$mode" "$precision" "$interval" "$frames" "$wall" "$indexer" \
+          "$(echo "$user + $system" | bc -l)" "$(echo "$duration / $indexer" | bc -l)"
+        rm -f "$catalog"* "$timing"
+      done
     done
   done
 done
