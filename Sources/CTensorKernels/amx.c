@@ -141,18 +141,23 @@ AMX_TARGET void cs_amx_pack_transposed(const float *source, long k, long n, long
     }
 }
 
-// Rows [row_begin, row_end) of x (row-major, `ldx` apart) into hi and lo planes of
-// round_up(k, 32) columns; padding columns are zero. Padding rows up to a multiple of 32 are zeroed
-// by the call whose range reaches m.
+// Rows [row_begin, row_end) of x (row-major, `ldx` apart) into hi and lo planes, laid out as the tiles
+// TDPBF16PS reads: for each 16-row band, its round_up(k, 32) / 32 chunks of 16×32 values, 1 KB each,
+// one after another. A tile load then reads 1 KB of consecutive memory instead of 16 rows one plane
+// width apart, which the 32×32 product sustains ~10–20 % faster on this machine. Padding columns
+// are zero; padding rows up to a multiple of 32 are zeroed by the call whose range reaches m.
 AMX_TARGET void cs_amx_convert_rows(const float *x, long m, long k, long ldx, long row_begin, long row_end,
                                     uint16_t *high, uint16_t *low) {
     long width = round_up(k, 32);
     long last = row_end >= m ? round_up(m, 32) : row_end;
     for (long row = row_begin; row < last; row++) {
-        uint16_t *high_row = high + row * width, *low_row = low + row * width;
+        // Row `row` of the band starting at row - row % 16 owns 32 values of every chunk tile.
+        long band_start = (row / 16) * 16 * width + (row % 16) * 32;
         if (row >= m) {
-            memset(high_row, 0, (size_t)width * 2);
-            memset(low_row, 0, (size_t)width * 2);
+            for (long column = 0; column < width; column += 32) {
+                memset(high + band_start + column * 16, 0, 64);
+                memset(low + band_start + column * 16, 0, 64);
+            }
             continue;
         }
         const float *source = x + row * ldx;
@@ -162,8 +167,9 @@ AMX_TARGET void cs_amx_convert_rows(const float *x, long m, long k, long ldx, lo
             __m256bh rounded = _mm512_cvtneps_pbh(value);
             __m512 back = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)rounded), 16));
             __m256bh residual = _mm512_cvtneps_pbh(_mm512_sub_ps(value, back));
-            _mm256_storeu_si256((__m256i *)(high_row + column), (__m256i)rounded);
-            _mm256_storeu_si256((__m256i *)(low_row + column), (__m256i)residual);
+            long at = band_start + (column / 32) * 512 + column % 32;
+            _mm256_storeu_si256((__m256i *)(high + at), (__m256i)rounded);
+            _mm256_storeu_si256((__m256i *)(low + at), (__m256i)residual);
         }
     }
 }
@@ -188,18 +194,20 @@ static inline void store_block(const float *block, long rows, long columns, cons
     _tile_dpbf16ps(2, 5, 6); \
     _tile_dpbf16ps(3, 5, 7)
 
+// `high` and `low` point at the first of two 16-row bands (see cs_amx_convert_rows); a band is
+// 16 * width values long.
 AMX_TARGET static void block_32x32(const uint16_t *high, const uint16_t *low, long width, const uint16_t *weights,
                                    long chunks, int passes, float *accumulator) {
-    long stride = width * 2;
+    long band = 16 * width;
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
     for (long chunk = 0; chunk < chunks; chunk++) {
         const uint16_t *tile = weights + chunk * 2048;
-        const uint16_t *high_rows = high + chunk * 32, *low_rows = low + chunk * 32;
-        _tile_loadd(4, high_rows, stride);
-        _tile_loadd(5, high_rows + 16 * width, stride);
+        const uint16_t *high_tile = high + chunk * 512, *low_tile = low + chunk * 512;
+        _tile_loadd(4, high_tile, 64);
+        _tile_loadd(5, high_tile + band, 64);
         _tile_loadd(6, tile, 64);
         _tile_loadd(7, tile + 512, 64);
         MULTIPLY_FOUR();
@@ -207,8 +215,8 @@ AMX_TARGET static void block_32x32(const uint16_t *high, const uint16_t *low, lo
             _tile_loadd(6, tile + 1024, 64);
             _tile_loadd(7, tile + 1536, 64);
             MULTIPLY_FOUR();
-            _tile_loadd(4, low_rows, stride);
-            _tile_loadd(5, low_rows + 16 * width, stride);
+            _tile_loadd(4, low_tile, 64);
+            _tile_loadd(5, low_tile + band, 64);
             _tile_loadd(6, tile, 64);
             _tile_loadd(7, tile + 512, 64);
             MULTIPLY_FOUR();
@@ -221,14 +229,15 @@ AMX_TARGET static void block_32x32(const uint16_t *high, const uint16_t *low, lo
 }
 
 // The same for the last 16 rows of a product whose rows do not fill a 32-row block (short texts).
-AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, long width, const uint16_t *weights,
-                                   long chunks, int passes, float *accumulator) {
-    long stride = width * 2;
+// (Loading the lo weight tiles into the idle tiles 2–3 instead of reloading the hi ones measured
+// slower on the text tower.)
+AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, const uint16_t *weights, long chunks,
+                                   int passes, float *accumulator) {
     _tile_zero(0);
     _tile_zero(1);
     for (long chunk = 0; chunk < chunks; chunk++) {
         const uint16_t *tile = weights + chunk * 2048;
-        _tile_loadd(4, high + chunk * 32, stride);
+        _tile_loadd(4, high + chunk * 512, 64);
         _tile_loadd(6, tile, 64);
         _tile_loadd(7, tile + 512, 64);
         _tile_dpbf16ps(0, 4, 6);
@@ -238,7 +247,7 @@ AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, lo
             _tile_loadd(7, tile + 1536, 64);
             _tile_dpbf16ps(0, 4, 6);
             _tile_dpbf16ps(1, 4, 7);
-            _tile_loadd(5, low + chunk * 32, stride);
+            _tile_loadd(5, low + chunk * 512, 64);
             _tile_loadd(6, tile, 64);
             _tile_loadd(7, tile + 512, 64);
             _tile_dpbf16ps(0, 5, 6);
@@ -270,7 +279,7 @@ AMX_TARGET void cs_amx_linear(const uint16_t *high, const uint16_t *low, long m,
             for (long row = group; row < group_end; row += 32) {
                 long rows = group_end - row < 32 ? group_end - row : 32;
                 if (rows <= 16) {
-                    block_16x32(high + row * width, low + row * width, width, weights, chunks, passes, accumulator);
+                    block_16x32(high + row * width, low + row * width, weights, chunks, passes, accumulator);
                 } else {
                     block_32x32(high + row * width, low + row * width, width, weights, chunks, passes, accumulator);
                 }

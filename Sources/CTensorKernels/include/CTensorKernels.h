@@ -111,8 +111,9 @@ void cs_amx_pack_weights(const float *w, long n, long k, uint16_t *packed);
 /// element (row j < n, depth d < k) at source[d * ld + j] (an im2col matrix).
 void cs_amx_pack_transposed(const float *source, long k, long n, long ld, long block_begin, long block_end,
                             uint16_t *packed);
-/// Splits rows [row_begin, row_end) of x (rows `ldx` apart) into bf16 hi and lo planes; the call whose
-/// range reaches m also zeroes the padding rows.
+/// Splits rows [row_begin, row_end) of x (rows `ldx` apart) into bf16 hi and lo planes stored as
+/// consecutive 16×32 tiles (16-row bands, 32-column chunks); the call whose range reaches m also
+/// zeroes the padding rows. Only cs_amx_linear reads this layout.
 void cs_amx_convert_rows(const float *x, long m, long k, long ldx, long row_begin, long row_end,
                          uint16_t *high, uint16_t *low);
 /// y[i, j] = x[i, :] . w[j, :] (+ bias[j]) for the columns of 32-column blocks [block_begin, block_end);
