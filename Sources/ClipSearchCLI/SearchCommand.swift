@@ -52,11 +52,12 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let terms = query.first == "--" ? Array(query.dropFirst()) : query
         let parsed = try Query.parse(terms)
+        let output = LineOutput()
+        for text in parsed.textsNamingFiles { output.warn("note: no file '\(text)'; searching it as text") }
         let database = try catalog.open(createIfMissing: false)
         let searcher = try Searcher(catalog: database, model: try model.load(), mediaType: type)
         // Video frames merge into moments (MomentSearch.swift); photos pass through.
         let results = try MomentSearch(searcher: searcher).search(parsed, top: top, threshold: threshold)
-        let output = LineOutput()
         if json {
             output.write("[" + results.map(MomentFormatting.json).joined(separator: ",") + "]")
         } else if paths {

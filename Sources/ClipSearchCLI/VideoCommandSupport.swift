@@ -117,9 +117,25 @@ enum MomentFormatting {
     /// `path @ 00:12:31–00:12:44 (peak 00:12:35)` for a moment (milliseconds when a time is not a whole
     /// second, so `export --moment` cuts exactly there), the path for a photo.
     static func label(_ result: MomentResult) -> String {
-        guard let moment = result.moment else { return result.path }
+        let path = printable(result.path)
+        guard let moment = result.moment else { return path }
         let span: String = VideoTime.compact(moment.start) + "–" + VideoTime.compact(moment.end)
-        return "\(result.path) @ \(span) (peak \(VideoTime.compact(moment.peakTime)))"
+        return "\(path) @ \(span) (peak \(VideoTime.compact(moment.peakTime)))"
+    }
+
+    /// A path with its control characters escaped (`\n`, `\t`, `\u{1B}`): one table row per result
+    /// even for a file name with a line break, and no terminal escape sequences from file names.
+    static func printable(_ path: String) -> String {
+        guard path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return path }
+        return path.unicodeScalars.map { scalar -> String in
+            guard scalar.properties.generalCategory == .control else { return String(scalar) }
+            switch scalar {
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            case "\r": return "\\r"
+            default: return "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            }
+        }.joined()
     }
 
     static func json(_ result: MomentResult) -> String {

@@ -16,7 +16,10 @@ public enum ModelResolver {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: expanded, isDirectory: &isDirectory) {
             let url = URL(fileURLWithPath: expanded, isDirectory: isDirectory.boolValue).standardizedFileURL
-            guard isDirectory.boolValue, FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
+            // config.json: the Hugging Face layouts (CLIP, Chinese-CLIP); open_clip_config.json: OpenCLIP's.
+            guard isDirectory.boolValue, ["config.json", "open_clip_config.json"].contains(where: {
+                FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path)
+            }) else {
                 throw ModelStoreError.localDirectoryWithoutConfig(path: url.path)
             }
             return url

@@ -20,7 +20,7 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable, Sendable
         case .invalidModelIdentifier(let value):
             return "'\(value)' is neither a model folder holding config.json nor a hub id of the form owner/name[@revision]"
         case .localDirectoryWithoutConfig(let path):
-            return "\(path): model folder has no config.json"
+            return "\(path): model folder has neither config.json (Hugging Face layout) nor open_clip_config.json (OpenCLIP)"
         case .authenticationRequired(let url, let status, let tokenSent):
             let hint = tokenSent ? "the token in HF_TOKEN was refused or lacks access to this repository"
                                  : "set HF_TOKEN to a token with access to this repository"

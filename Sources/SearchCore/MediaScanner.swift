@@ -9,8 +9,9 @@ public struct ScannedFile: Sendable, Equatable {
     public var mediaType: MediaType
 }
 
-/// Walks folders for media files: follows symbolic links but visits each real folder once (no
-/// loops), skips hidden entries unless asked, and reports unreadable folders instead of failing.
+/// Walks folders for media files: follows symbolic links but visits each real folder and lists each
+/// real file once (no loops, no duplicates), skips hidden entries unless asked, and reports
+/// unreadable folders instead of failing.
 public struct MediaScanner: Sendable {
     public static let photoExtensions: Set<String> = [
         "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif",
@@ -45,13 +46,16 @@ public struct MediaScanner: Sendable {
         }
         var files: [ScannedFile] = []
         var unreadable: [String] = []
-        var visited = Set<String>()
-        var pending = [rootPath]
-        while let folder = pending.popLast() {
-            let real = (folder as NSString).resolvingSymlinksInPath
-            guard visited.insert(real).inserted else { continue }
+        // Folders and files are identified by (device, inode): a path comparison misses loops through
+        // relative links (`up -> ../in`), which would otherwise be walked until the path is too long.
+        var visitedFolders = Set<FileIdentity>()
+        var seenFiles = [FileIdentity: Int]()
+        // Real folders are walked before linked ones, so a file reachable both ways keeps its real path.
+        var pending = [rootPath], linked: [String] = []
+        while let folder = pending.popLast() ?? linked.popLast() {
+            guard let status = Self.status(folder), visitedFolders.insert(FileIdentity(status)).inserted else { continue }
             let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+            do { names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted(by: >) } catch {
                 unreadable.append(folder)
                 continue
             }
@@ -59,8 +63,18 @@ public struct MediaScanner: Sendable {
                 let path = folder == "/" ? "/" + name : folder + "/" + name
                 guard let status = Self.status(path) else { continue }  // dangling link or vanished
                 switch status.st_mode & S_IFMT {
-                case S_IFDIR: pending.append(path)
-                case S_IFREG: if let file = mediaFile(path, status) { files.append(file) }
+                case S_IFDIR:
+                    if Self.isSymbolicLink(path) { linked.append(path) } else { pending.append(path) }
+                case S_IFREG:
+                    guard let file = mediaFile(path, status) else { continue }
+                    let identity = FileIdentity(status)
+                    if let earlier = seenFiles[identity] {
+                        // The same file under two names (a linked file, a hard link): keep the real one.
+                        if !Self.isSymbolicLink(path) && Self.isSymbolicLink(files[earlier].path) { files[earlier] = file }
+                    } else {
+                        seenFiles[identity] = files.count
+                        files.append(file)
+                    }
                 default: continue
                 }
             }
@@ -76,9 +90,25 @@ public struct MediaScanner: Sendable {
         return ScannedFile(path: path, size: Int64(status.st_size), modificationTime: seconds, mediaType: type)
     }
 
+    private static func isSymbolicLink(_ path: String) -> Bool {
+        var result = stat()
+        return lstat(path, &result) == 0 && result.st_mode & S_IFMT == S_IFLNK
+    }
+
     /// stat(2), following links.
     static func status(_ path: String) -> stat? {
         var result = stat()
         return stat(path, &result) == 0 ? result : nil
+    }
+}
+
+/// What makes two paths the same file or folder.
+private struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(_ status: stat) {
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
     }
 }

@@ -40,7 +40,7 @@ public struct Query: Sendable, Equatable {
         var operatorPending = false
         var lastWasPlainText = false
         for argument in arguments {
-            let token = argument.trimmingCharacters(in: .whitespaces)
+            let token = argument.trimmingCharacters(in: .whitespacesAndNewlines)
             if token == "+" || token == "-" {
                 guard !terms.isEmpty || token == "-" else { throw SearchError.invalidQuery("'+' needs a term before it") }
                 guard !operatorPending else { throw SearchError.invalidQuery("two operators in a row before '\(token)'") }
@@ -87,6 +87,16 @@ public struct Query: Sendable, Equatable {
         }
         guard !value.isEmpty else { throw SearchError.invalidQuery("'\(token)' has a weight but no text or image") }
         return (weight, value)
+    }
+
+    /// Text terms that end like a photo or video file name (`beach.jpg`, `~/clips/a.mp4`): most likely
+    /// a mistyped or missing path that is being searched as text, which the caller should say.
+    public var textsNamingFiles: [String] {
+        let mediaExtensions = MediaScanner.photoExtensions.union(VideoIndexOptions.videoExtensions)
+        return terms.compactMap { term in
+            guard case .text(let text) = term.input, !text.contains(where: \.isNewline) else { return nil }
+            return mediaExtensions.contains((text as NSString).pathExtension.lowercased()) ? text : nil
+        }
     }
 
     public static func isFile(_ path: String) -> Bool {

@@ -38,8 +38,8 @@ final class EngineCommandTests: XCTestCase {
                        standardError: String(decoding: errorData, as: UTF8.self))
     }
 
-    func expected() throws -> [String: Any] {
-        let url = Self.fixtures.appendingPathComponent("models/tiny-gelu/expected.json")
+    func expected(_ folder: String = "models/tiny-gelu") throws -> [String: Any] {
+        let url = Self.fixtures.appendingPathComponent("\(folder)/expected.json")
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
@@ -67,10 +67,19 @@ final class EngineCommandTests: XCTestCase {
     }
 
     func testEmbedPrintsTextsThenImagesMatchingReference() throws {
-        let reference = try expected()
+        try checkEmbedMatchesReference(folder: "models/tiny-gelu")
+    }
+
+    /// An OpenCLIP folder (open_clip_config.json, no config.json) works from the command line too.
+    func testEmbedLoadsAnOpenCLIPFolder() throws {
+        try checkEmbedMatchesReference(folder: "openclip/vit-tiny")
+    }
+
+    func checkEmbedMatchesReference(folder: String) throws {
+        let reference = try expected(folder)
         let texts = try XCTUnwrap(reference["texts"] as? [[String: Any]]).prefix(3)
         let images = try XCTUnwrap(reference["images"] as? [[String: Any]]).prefix(3)
-        var arguments = ["embed", "--model", model]
+        var arguments = ["embed", "--model", Self.fixtures.appendingPathComponent(folder).path]
         // Images first on the command line: output must still list texts first.
         for image in images { arguments += ["--image", Self.fixtures.appendingPathComponent("photos/\(image["file"] as! String)").path] }
         for text in texts { arguments += ["--text", text["text"] as! String] }

@@ -129,6 +129,26 @@ final class SearchCommandTests: XCTestCase {
         XCTAssertTrue(table.standardError.contains("--preview"), "preview degrades with a note")
     }
 
+    /// A file name with a line break stays on one table row (escaped), and a query naming a missing
+    /// photo is searched as text with a note saying so.
+    func testTableEscapesFileNamesAndMissingPhotosAreNoted() throws {
+        let odd = path("misc/line\nbreak\u{1B}[31m.jpg")
+        try FileManager.default.copyItem(atPath: path("beach/rocket-camera.jpg"), toPath: odd)
+        _ = try index()
+        let table = try run(["search", odd, "--db", database, "--model", model, "--top", "3"])
+        XCTAssertEqual(table.status, 0, table.standardError)
+        let rows = table.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().filter { !$0.isEmpty }
+        XCTAssertEqual(rows.count, 3, table.standardOutput)
+        XCTAssertTrue(rows.contains { $0.hasSuffix(#"misc/line\nbreak\u{1B}[31m.jpg"#) }, table.standardOutput)
+        XCTAssertFalse(table.standardOutput.contains("\u{1B}"), "no raw escape sequence reaches the terminal")
+
+        let missing = path("misc/no-such-photo.jpg")
+        let noted = try run(["search", missing, "--db", database, "--model", model, "--json"])
+        XCTAssertEqual(noted.status, 0, noted.standardError)
+        XCTAssertTrue(noted.standardError.contains("no file '\(missing)'"), noted.standardError)
+        XCTAssertNoThrow(try json(noted.standardOutput), "stdout keeps only the results")
+    }
+
     func testErrorsAreOneLineAndNonZero() throws {
         _ = try index()
         let otherModel = Self.fixtures.appendingPathComponent("models/tiny-gelu").path

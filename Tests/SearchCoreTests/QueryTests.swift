@@ -27,11 +27,19 @@ final class QueryTests: XCTestCase {
     }
 
     func testMalformedQueriesAreErrors() {
-        for arguments in [[], ["+", "x"], ["x", "-"], ["x", "+", "-", "y"], ["-", "x"], ["2:"], ["0:x"], ["x", "", "y"]] {
+        for arguments in [[], ["+", "x"], ["x", "-"], ["x", "+", "-", "y"], ["-", "x"], ["2:"], ["0:x"], ["x", "", "y"], ["\t\n"], ["x", " \n ", "y"]] {
             XCTAssertThrowsError(try parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue("\(error)".hasPrefix("invalid query"), "\(error)")
             }
         }
+    }
+
+    /// Names of missing media files are searched as text, and the query says which, so the caller can
+    /// warn; existing files, and texts that only contain a dot, are not listed.
+    func testTextsThatNameMediaFilesAreListed() throws {
+        let query = try parse(["./beach.jpg", "+", "~/clips/holiday.MP4", "+", "/gone/photo.jpeg", "+", "e.g. cats", "+", "dog"])
+        XCTAssertEqual(query.textsNamingFiles, ["~/clips/holiday.MP4", "/gone/photo.jpeg"])
+        XCTAssertEqual(try parse(["sunset"]).textsNamingFiles, [])
     }
 
     /// Σ weight·e renormalised: with orthonormal e1, e2, "e1 - e2" points at 45° between them,
