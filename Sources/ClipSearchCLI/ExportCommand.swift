@@ -9,7 +9,7 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             Name the segment with a video and times, with a moment copied from `search` (its table text or its \
             --json result), or with a query run on the spot. Times are seconds (75.5) or [hh:]mm:ss[.fff]. The \
-            default re-encodes (H.264 + AAC): the cut is frame-accurate and plays everywhere. --mode copy copies \
+            default re-encodes (H.264 + AAC; VP9 + Opus for .webm): the cut is frame-accurate and plays everywhere. --mode copy copies \
             the streams: instant and lossless, but the clip starts at the key frame before the start.
               clip-search export holiday.mp4 --start 00:12:31 --end 00:12:44 -o beach.mp4
               clip-search export --moment '/videos/holiday.mp4 @ 00:12:31–00:12:44' -o beach.mp4
@@ -47,10 +47,10 @@ struct ExportCommand: ParsableCommand {
         let moment = try selection.isGiven ? selection.resolve()
             : MomentReference(path: video ?? "", start: start?.seconds ?? 0, end: end?.seconds ?? 0)
         let (from, to) = (max(0, moment.start - pad), moment.end + pad)
-        let duration = try VideoExport(tools: try FFmpegTools.locate()).cut(
+        let segment = try VideoExport(tools: try FFmpegTools.locate()).cut(
             input: moment.path, start: from, end: to, output: output, mode: mode)
-        print("\(output): \(String(format: "%.2f", duration)) s from \(moment.path) @ "
-              + VideoTime.format(from, fractional: true) + "–" + VideoTime.format(from + duration, fractional: true))
+        print("\(output): \(String(format: "%.2f", segment.duration)) s from \(moment.path) @ "
+              + VideoTime.format(segment.start, fractional: true) + "–" + VideoTime.format(segment.start + segment.duration, fractional: true))
     }
 }
 

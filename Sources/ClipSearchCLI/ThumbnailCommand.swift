@@ -37,7 +37,8 @@ struct ThumbnailCommand: ParsableCommand {
             let moment = try selection.resolve()
             (path, time) = (moment.path, moment.representativeTime)
         }
-        try VideoExport(tools: try FFmpegTools.locate()).thumbnail(input: path, at: time, output: output, width: width)
-        print("\(output): frame at \(VideoTime.format(time, fractional: true)) of \(path)")
+        let frame = try VideoExport(tools: try FFmpegTools.locate()).thumbnail(input: path, at: time, output: output, width: width)
+        if let warning = frame.warning { standardError("warning: \(path): damaged stream, the frame may show errors: \(warning)") }
+        print("\(output): frame at \(VideoTime.format(frame.time, fractional: true)) of \(path)")
     }
 }

@@ -81,3 +81,22 @@ extension String {
         return lines.suffix(count).joined(separator: "; ")
     }
 }
+
+/// Reading ffmpeg's stderr when it runs with `-loglevel level+info` (every line tagged `[error]`,
+/// `[info]`, …) and a `showinfo` filter.
+enum LeveledLog {
+    /// `pts_time` of each frame `showinfo` printed, in order.
+    static func frameTimes(_ text: String) -> [Double] {
+        text.split(whereSeparator: \.isNewline).compactMap { line -> Double? in
+            guard line.contains("showinfo"), let range = line.range(of: "pts_time:") else { return nil }
+            return Double(line[range.upperBound...].prefix { !$0.isWhitespace })
+        }
+    }
+
+    /// The error and fatal lines without their level tags, for messages.
+    static func problems(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).filter { $0.contains("[error]") || $0.contains("[fatal]") }
+            .map { $0.replacingOccurrences(of: "[error] ", with: "").replacingOccurrences(of: "[fatal] ", with: "") }
+            .joined(separator: "\n")
+    }
+}

@@ -16,6 +16,7 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTime(text: String)
     case invalidRange(start: Double, end: Double, reason: String)
     case exportFailed(path: String, reason: String)
+    case thumbnailFailed(path: String, reason: String)
     /// A moment given on the command line (`argument`) that does not parse.
     case invalidMoment(argument: String, text: String, reason: String)
 
@@ -40,6 +41,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid range \(VideoTime.format(start, fractional: true))–\(VideoTime.format(end, fractional: true)): \(reason)"
         case .exportFailed(let path, let reason):
             return "\(path): export failed: \(reason)"
+        case .thumbnailFailed(let path, let reason):
+            return "\(path): no thumbnail written: \(reason)"
         case .invalidMoment(let argument, let text, let reason):
             let shown = text.count > 80 ? text.prefix(77) + "..." : Substring(text)
             let oneLine = shown.replacingOccurrences(of: "\n", with: "⏎")

@@ -100,7 +100,9 @@ public struct MomentReference: Sendable, Equatable {
         }
         func seconds(_ key: String) throws -> Double? {
             guard let value = object[key] else { return nil }
-            if let number = value as? NSNumber, !(value is Bool) { return number.doubleValue }
+            // `value is Bool` also matches an NSNumber holding 0 or 1 on Linux; JSON's true and
+            // false alone are stored as char-typed booleans.
+            if let number = value as? NSNumber, String(cString: number.objCType) != "c" { return number.doubleValue }
             if let text = value as? String, let parsed = try? VideoTime.parse(text) { return parsed }
             throw failure("\"\(key)\" is not a time")
         }

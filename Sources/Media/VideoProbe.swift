@@ -23,10 +23,13 @@ public struct VideoInfo: Sendable, Equatable {
     public var keyframeTimes: [Double]
     /// Frames the decoder holds back to reorder B-frames (ffprobe's `has_b_frames`); nil when unknown.
     public var reorderDelay: Int?
+    /// The container's first timestamp (MPEG-TS rarely starts at 0); ffmpeg's `-ss` counts from it,
+    /// `keyframeTimes` do not.
+    public var startTime: Double
 
     public init(duration: Double, codec: String, width: Int, height: Int, displayWidth: Int, displayHeight: Int,
                 frameRate: Double?, hasAudio: Bool, container: String, streamIndex: Int = 0, keyframeTimes: [Double] = [],
-                reorderDelay: Int? = nil) {
+                reorderDelay: Int? = nil, startTime: Double = 0) {
         self.duration = duration
         self.codec = codec
         self.width = width
@@ -39,6 +42,7 @@ public struct VideoInfo: Sendable, Equatable {
         self.streamIndex = streamIndex
         self.keyframeTimes = keyframeTimes
         self.reorderDelay = reorderDelay
+        self.startTime = startTime
     }
 }
 
@@ -76,15 +80,12 @@ public struct VideoProbe: Sendable {
         guard !streams.isEmpty || !format.isEmpty else {
             throw MediaError.unreadable(path: path, reason: "ffprobe found no format and no streams")
         }
-        func isCoverArt(_ stream: [String: Any]) -> Bool {
-            ((stream["disposition"] as? [String: Any])?["attached_pic"] as? Int) == 1
-        }
-        // Cover art in music files is a one-frame "video" stream: it is not a video.
-        guard let video = streams.first(where: { $0["codec_type"] as? String == "video" && !isCoverArt($0) }) else {
+        guard let video = pictureStream(streams) else {
             throw MediaError.noVideoStream(path: path, streams: streams.map { stream in
                 let type = stream["codec_type"] as? String ?? "unknown"
                 let codec = stream["codec_name"] as? String ?? "?"
-                return isCoverArt(stream) ? "cover art (\(codec))" : "\(type) (\(codec))"
+                if isCoverArt(stream) { return "cover art (\(codec))" }
+                return isStillImage(stream) ? "still image (\(codec))" : "\(type) (\(codec))"
             })
         }
         guard let width = video["width"] as? Int, let height = video["height"] as? Int, width > 0, height > 0 else {
@@ -105,7 +106,44 @@ public struct VideoProbe: Sendable {
             hasAudio: streams.contains { $0["codec_type"] as? String == "audio" },
             container: format["format_name"] as? String ?? "unknown", streamIndex: video["index"] as? Int ?? 0,
             keyframeTimes: keyframeTimes(root["packets"] as? [[String: Any]] ?? [], streamIndex: video["index"] as? Int ?? 0),
-            reorderDelay: video["has_b_frames"] as? Int)
+            reorderDelay: video["has_b_frames"] as? Int, startTime: number(format["start_time"]).flatMap { $0.isFinite ? $0 : nil } ?? 0)
+    }
+
+    /// Codecs that store pictures; also used as one-frame "video" streams for cover art.
+    static let imageCodecs: Set<String> = ["mjpeg", "png", "bmp", "tiff", "webp", "gif", "jpeg2000", "jpegls", "qoi"]
+
+    static func isCoverArt(_ stream: [String: Any]) -> Bool {
+        ((stream["disposition"] as? [String: Any])?["attached_pic"] as? Int) == 1
+    }
+
+    /// An image codec holding one frame or a fraction of a second: cover art whose `attached_pic`
+    /// flag was lost (the Matroska muxer drops it). Motion JPEG video keeps its frames, so it stays a video.
+    static func isStillImage(_ stream: [String: Any]) -> Bool {
+        if isCoverArt(stream) { return true }
+        guard imageCodecs.contains(stream["codec_name"] as? String ?? "") else { return false }
+        if let frames = number(stream["nb_frames"]) { return frames <= 1 }
+        if let seconds = streamSeconds(stream) { return seconds < 0.5 }
+        return false
+    }
+
+    /// The stream's own length: ffprobe's `duration`, or Matroska's `DURATION` tag (hh:mm:ss.fffffffff).
+    static func streamSeconds(_ stream: [String: Any]) -> Double? {
+        if let seconds = number(stream["duration"]) { return seconds }
+        let tags = stream["tags"] as? [String: Any] ?? [:]
+        guard let text = (tags["DURATION"] ?? tags["duration"]) as? String else { return nil }
+        return try? VideoTime.parse(text)
+    }
+
+    /// The video to decode among several picture streams: never a still image; then a video codec over
+    /// an image codec, then the longest stream, then the first.
+    static func pictureStream(_ streams: [[String: Any]]) -> [String: Any]? {
+        let candidates = streams.enumerated().filter { $0.element["codec_type"] as? String == "video" && !isStillImage($0.element) }
+        return candidates.min { first, second in
+            func key(_ item: (offset: Int, element: [String: Any])) -> (Int, Double, Int) {
+                (imageCodecs.contains(item.element["codec_name"] as? String ?? "") ? 1 : 0, -(streamSeconds(item.element) ?? 0), item.offset)
+            }
+            return key(first) < key(second)
+        }?.element
     }
 
     static func keyframeTimes(_ packets: [[String: Any]], streamIndex: Int) -> [Double] {

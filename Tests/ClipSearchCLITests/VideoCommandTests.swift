@@ -277,6 +277,25 @@ final class VideoCommandTests: XCTestCase {
         XCTAssertNotEqual(both.status, 0)
         XCTAssertTrue(both.standardError.contains("not both"), both.standardError)
     }
+
+    /// `thumbnail` takes JSON times of 0 and 1, and reports the time of the frame it wrote (the
+    /// last frame when asked for the very end), not the time asked.
+    func testThumbnailReportsTheFrameTimeAndTakesZeroAndOneAsJSONTimes() throws {
+        try makeScenes(Self.scenePhotos, name: "scenes.mp4")
+        let video = media.appendingPathComponent("scenes.mp4").path
+        let thumbnail = work.appendingPathComponent("end.jpg").path
+        let end = try clipSearch(["thumbnail", video, "--at", "12", "-o", thumbnail])
+        XCTAssertEqual(end.status, 0, end.standardError)
+        XCTAssertTrue(end.standardOutput.contains("frame at 00:00:11.900"), end.standardOutput)
+        for moment in [#"{"path":"VIDEO","start":0.0,"end":2.0,"peak":1.0}"#, #"{"path":"VIDEO","start":0,"end":1}"#] {
+            let outcome = try clipSearch(["thumbnail", "--moment", moment.replacingOccurrences(of: "VIDEO", with: video), "-o", thumbnail])
+            XCTAssertEqual(outcome.status, 0, outcome.standardError)
+            XCTAssertTrue(outcome.standardOutput.contains("frame at 00:00:0"), outcome.standardOutput)
+        }
+        let missing = try clipSearch(["thumbnail", video, "--at", "30", "-o", thumbnail])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertFalse(missing.standardError.contains("export"), missing.standardError)
+    }
 }
 
 /// Captures a pipe's bytes on another thread.

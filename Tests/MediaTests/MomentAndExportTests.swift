@@ -76,10 +76,10 @@ final class VideoExportTests: XCTestCase {
         let video = try TestVideos.scenes(seconds: [4, 4, 4], in: folder, name: "scenes.mp4")
         let export = VideoExport(tools: tools)
         let reencoded = folder.appendingPathComponent("middle.mp4").path
-        XCTAssertEqual(try export.cut(input: video.path, start: 4, end: 8, output: reencoded), 4, accuracy: 0.15)
+        XCTAssertEqual(try export.cut(input: video.path, start: 4, end: 8, output: reencoded).duration, 4, accuracy: 0.15)
         let copied = folder.appendingPathComponent("copy.mp4").path
         // -g 20 at 10 fps: key frames every 2 s, so a copy from 4 s starts exactly there.
-        XCTAssertEqual(try export.cut(input: video.path, start: 4, end: 8, output: copied, mode: .copy), 4, accuracy: 0.3)
+        XCTAssertEqual(try export.cut(input: video.path, start: 4, end: 8, output: copied, mode: .copy).duration, 4, accuracy: 0.3)
         XCTAssertThrowsError(try export.cut(input: video.path, start: 20, end: 25, output: reencoded)) { error in
             guard case MediaError.invalidRange = error else { return XCTFail("\(error)") }
         }

@@ -50,4 +50,18 @@ final class MomentReferenceTests: XCTestCase {
             }
         }
     }
+
+    /// JSON numbers 0 and 1 are times (they bridge to Bool on Linux); JSON booleans are not.
+    func testJSONTimesOfZeroAndOneAreNumbersAndBooleansAreNot() throws {
+        for (start, end, peak) in [("0", "2", "1"), ("0.0", "1.0", "0.5"), ("1", "3", "1.0"), ("0.0", "2.0", "1.06667")] {
+            let text = #"{"path":"/v/a.mp4","start":"# + start + #","end":"# + end + #","peak":"# + peak + "}"
+            XCTAssertEqual(try MomentReference.parse(text),
+                           MomentReference(path: "/v/a.mp4", start: Double(start)!, end: Double(end)!, peak: Double(peak)!), text)
+        }
+        for text in [#"{"path":"/v/a.mp4","start":true,"end":2}"#, #"{"path":"/v/a.mp4","start":0,"end":2,"peak":false}"#] {
+            XCTAssertThrowsError(try MomentReference.parse(text), text) { error in
+                XCTAssertTrue("\(error)".contains("is not a time"), "\(error)")
+            }
+        }
+    }
 }

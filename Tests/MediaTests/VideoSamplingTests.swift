@@ -267,4 +267,36 @@ final class VideoSamplingTests: XCTestCase {
             }
         }
     }
+
+    /// The Matroska muxer drops `attached_pic`: a one-frame picture stream is still not the video.
+    func testStillPictureStreamsAreNotTheVideo() throws {
+        let tools = try TestVideos.tools()
+        let video = try TestVideos.scenes(seconds: [2, 2, 2], in: folder, name: "video.mp4")
+        let cover = TestVideos.photos.appendingPathComponent("coffee-rgb.png").path
+        let quiet = ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+        try TestVideos.ffmpeg(quiet + ["-i", video.path, "-i", cover, "-map", "1", "-map", "0:v", "-c:v:0", "mjpeg",
+                                       "-disposition:v:0", "attached_pic", "-c:v:1", "copy", folder.appendingPathComponent("cover-first.mkv").path])
+        let info = try VideoProbe(tools: tools).probe(path: folder.appendingPathComponent("cover-first.mkv").path)
+        XCTAssertEqual([info.streamIndex, info.width], [1, 320])
+        XCTAssertEqual(info.codec, "h264")
+        var options = SamplingOptions()
+        options.sceneThreshold = nil
+        var times: [Double] = []
+        let summary = try VideoFrameSampler(tools: tools, options: options).sample(path: folder.appendingPathComponent("cover-first.mkv").path, info: info) { times.append($0.time) }
+        XCTAssertEqual(times, [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(summary.frameCount, 6)
+
+        try TestVideos.ffmpeg(quiet + ["-f", "lavfi", "-i", "sine=duration=2", "-i", cover, "-map", "0", "-map", "1", "-c:a", "libmp3lame",
+                                       "-c:v", "mjpeg", "-disposition:v", "attached_pic", folder.appendingPathComponent("song.mkv").path])
+        XCTAssertThrowsError(try VideoProbe(tools: tools).probe(path: folder.appendingPathComponent("song.mkv").path)) { error in
+            guard case MediaError.noVideoStream(_, let streams) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(streams, ["audio (mp3)", "still image (mjpeg)"])
+        }
+        // Motion JPEG video (many frames) stays a video, and wins over nothing else.
+        let motion = Data("""
+            {"streams":[{"index":0,"codec_type":"video","codec_name":"mjpeg","width":64,"height":48,"nb_frames":"50","duration":"5.0"}],
+             "format":{"format_name":"avi","duration":"5.0"}}
+            """.utf8)
+        XCTAssertEqual(try VideoProbe.parse(json: motion, path: "m.avi").codec, "mjpeg")
+    }
 }
