@@ -26,7 +26,7 @@ let package = Package(
             name: "CImageCodecs",
             cSettings: optimizedC,
             linkerSettings: [
-                .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"),
+                .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("webpdemux"),
                 .linkedLibrary("gif"), .linkedLibrary("tiff"), .linkedLibrary("heif"),
             ]
         ),

@@ -64,6 +64,105 @@ static void unmap_proc(thandle_t handle, void *base, toff_t size) {
     (void)size;
 }
 
+// TIFFRGBAImage packs each pixel as R | G << 8 | B << 16 | A << 24 (its PACK4 macro).
+static inline uint32_t pack_pixel(uint32_t red, uint32_t green, uint32_t blue, uint32_t alpha) {
+    return red | green << 8 | blue << 16 | alpha << 24;
+}
+
+// Pillow unpacks unassociated alpha ("RGBA") as stored and convert("RGB") drops the alpha, while
+// libtiff's own routine premultiplies the colour by alpha, which made such TIFFs darker. These put
+// routines replace libtiff's for 8-bit RGB with alpha and follow its contract: w x h pixels, after
+// each row the source advances fromskew more pixels (contiguous) or samples (separate planes)
+// and the raster toskew more pixels.
+static void put_unassociated_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
+                                        uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
+                                        int32_t toskew, unsigned char *source) {
+    (void)x;
+    (void)y;
+    int samples = image->samplesperpixel;
+    for (; h > 0; h--) {
+        for (uint32_t column = 0; column < w; column++) {
+            *raster++ = pack_pixel(source[0], source[1], source[2], source[3]);
+            source += samples;
+        }
+        raster += toskew;
+        source += (int64_t)fromskew * samples;
+    }
+}
+
+static void put_unassociated_separate(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
+                                      uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
+                                      int32_t toskew, unsigned char *red, unsigned char *green,
+                                      unsigned char *blue, unsigned char *alpha) {
+    (void)image;
+    (void)x;
+    (void)y;
+    for (; h > 0; h--) {
+        for (uint32_t column = 0; column < w; column++) {
+            *raster++ = pack_pixel(*red++, *green++, *blue++, *alpha++);
+        }
+        red += fromskew;
+        green += fromskew;
+        blue += fromskew;
+        alpha += fromskew;
+        raster += toskew;
+    }
+}
+
+// Pillow reads associated (premultiplied) alpha with its "RGBa" unpacker, which divides the
+// colour by alpha (truncating, clipped at 255, black where alpha is 0); libtiff returns the
+// premultiplied values unchanged.
+static inline uint32_t unpremultiply(uint32_t value, uint32_t alpha) {
+    if (alpha == 255) {
+        return value;
+    }
+    if (alpha == 0) {
+        return 0;
+    }
+    uint32_t divided = value * 255 / alpha;
+    return divided > 255 ? 255 : divided;
+}
+
+static void put_associated_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
+                                      uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
+                                      int32_t toskew, unsigned char *source) {
+    (void)x;
+    (void)y;
+    int samples = image->samplesperpixel;
+    for (; h > 0; h--) {
+        for (uint32_t column = 0; column < w; column++) {
+            uint32_t alpha = source[3];
+            *raster++ = pack_pixel(unpremultiply(source[0], alpha), unpremultiply(source[1], alpha),
+                                   unpremultiply(source[2], alpha), alpha);
+            source += samples;
+        }
+        raster += toskew;
+        source += (int64_t)fromskew * samples;
+    }
+}
+
+// Swaps in the routines above where Pillow and libtiff disagree: 8-bit RGB whose first extra
+// sample the file declares as alpha. Separate planes with associated alpha keep libtiff's
+// routine (premultiplied values): Pillow cannot open that layout at all.
+static void choose_put_routine(TIFF *tiff, TIFFRGBAImage *image) {
+    uint16_t extra_count = 0;
+    uint16_t *extra_kinds = NULL;
+    if (image->photometric != PHOTOMETRIC_RGB || image->bitspersample != 8 ||
+        image->samplesperpixel < 4 ||
+        !TIFFGetField(tiff, TIFFTAG_EXTRASAMPLES, &extra_count, &extra_kinds) || extra_count < 1) {
+        return;
+    }
+    if (extra_kinds[0] == EXTRASAMPLE_UNASSALPHA) {
+        if (image->isContig) {
+            image->put.contig = put_unassociated_contiguous;
+        } else {
+            image->put.separate = put_unassociated_separate;
+        }
+    } else if (extra_kinds[0] == EXTRASAMPLE_ASSOCALPHA && image->isContig) {
+        image->put.contig = put_associated_contiguous;
+    }
+}
+
 int cic_decode_tiff(const uint8_t *data, size_t size, uint64_t max_pixels, int header_only,
                     cic_image *out) {
     // libtiff reports through global handlers that print to stderr; errors surface as return codes.
@@ -100,12 +199,18 @@ int cic_decode_tiff(const uint8_t *data, size_t size, uint64_t max_pixels, int h
         TIFFClose(tiff);
         return status;
     }
-    // Asking for the file's own orientation keeps the stored row order, as Pillow does;
+    // TIFFReadRGBAImageOriented, opened up so that choose_put_routine can replace the put
+    // routine. Asking for the file's own orientation keeps the stored row order, as Pillow does;
     // the Orientation tag is applied later with the EXIF rules.
-    int read = TIFFReadRGBAImageOriented(tiff, width, height, (uint32_t *)out->pixels,
-                                         orientation >= 1 && orientation <= 8 ? orientation
-                                                                              : ORIENTATION_TOPLEFT,
-                                         1);
+    TIFFRGBAImage reader_state;
+    int read = 0;
+    if (TIFFRGBAImageBegin(&reader_state, tiff, 1, reason)) {
+        reader_state.req_orientation =
+            orientation >= 1 && orientation <= 8 ? orientation : ORIENTATION_TOPLEFT;
+        choose_put_routine(tiff, &reader_state);
+        read = TIFFRGBAImageGet(&reader_state, (uint32_t *)out->pixels, width, height);
+        TIFFRGBAImageEnd(&reader_state);
+    }
     TIFFClose(tiff);
     if (!read) {
         return cic_fail(out, CIC_ERROR_CORRUPT, "corrupt or truncated TIFF data");

@@ -1,8 +1,47 @@
 // libwebp: the header is parsed first (WebPGetFeatures) so the size is checked before
 // the pixel buffer exists; pixels are then decoded straight into our buffer.
+#include <string.h>
+
 #include <webp/decode.h>
+#include <webp/demux.h>
 
 #include "internal.h"
+
+// Pillow opens every WebP through libwebp's WebPAnimDecoder with default options (RGBA, the
+// ANIM background colour ignored), so its first frame is the first frame drawn on a canvas
+// cleared to transparent black: pixels outside the frame's rectangle are 0 and the frame's own
+// pixels are copied unblended. The same decoder here gives the same bytes. The canvas size was
+// checked from the VP8X header before this runs, so the decoder's canvas allocation is bounded.
+static int decode_first_frame(const uint8_t *data, size_t size, cic_image *out) {
+    WebPAnimDecoderOptions options;
+    if (!WebPAnimDecoderOptionsInit(&options)) {
+        return cic_fail(out, CIC_ERROR_UNSUPPORTED, "libwebp's animation decoder has another ABI version");
+    }
+    options.color_mode = MODE_RGBA;
+    options.use_threads = 0;
+    WebPData input = {data, size};
+    WebPAnimDecoder *decoder = WebPAnimDecoderNew(&input, &options);
+    if (decoder == NULL) {
+        return cic_fail(out, CIC_ERROR_CORRUPT, "corrupt or truncated animated WebP");
+    }
+    WebPAnimInfo info;
+    uint8_t *canvas = NULL;
+    int timestamp = 0;
+    int status = CIC_OK;
+    if (!WebPAnimDecoderGetInfo(decoder, &info) || (int32_t)info.canvas_width != out->width ||
+        (int32_t)info.canvas_height != out->height) {
+        status = cic_fail(out, CIC_ERROR_CORRUPT, "animated WebP canvas disagrees with its header");
+    } else if (!WebPAnimDecoderGetNext(decoder, &canvas, &timestamp)) {
+        status = cic_fail(out, CIC_ERROR_CORRUPT, "corrupt or truncated first frame of animated WebP");
+    } else {
+        status = cic_allocate_pixels(out, 4);
+        if (status == CIC_OK) {
+            memcpy(out->pixels, canvas, out->pixels_size);
+        }
+    }
+    WebPAnimDecoderDelete(decoder);
+    return status;
+}
 
 int cic_decode_webp(const uint8_t *data, size_t size, uint64_t max_pixels, int header_only,
                     cic_image *out) {
@@ -22,12 +61,12 @@ int cic_decode_webp(const uint8_t *data, size_t size, uint64_t max_pixels, int h
         return status;
     }
     out->has_alpha = features.has_alpha;
-    out->layout = features.has_alpha ? CIC_LAYOUT_RGBA : CIC_LAYOUT_RGB;
-    if (features.has_animation) {
-        return cic_fail(out, CIC_ERROR_UNSUPPORTED, "animated WebP is not supported");
-    }
+    out->layout = features.has_alpha || features.has_animation ? CIC_LAYOUT_RGBA : CIC_LAYOUT_RGB;
     if (header_only) {
         return CIC_OK;
+    }
+    if (features.has_animation) {
+        return decode_first_frame(data, size, out);
     }
     size_t bytes_per_pixel = features.has_alpha ? 4 : 3;
     status = cic_allocate_pixels(out, bytes_per_pixel);

@@ -3,8 +3,9 @@ import Foundation
 
 /// Decodes image files into RGB exactly as
 /// `PIL.ImageOps.exif_transpose(Image.open(path)).convert("RGB")` does (Pillow 13.0, verified
-/// byte for byte on the fixture photos). Limits of that parity: animated WebP is refused, only
-/// the first GIF frame is read, TIFF goes through libtiff's RGBA interface, BMP through stb_image.
+/// byte for byte on the fixture photos). Limits of that parity: only the first frame of an
+/// animated GIF or WebP is read, TIFF goes through libtiff's RGBA interface (with our own put
+/// routines for 8-bit RGB with alpha, where libtiff and Pillow disagree), BMP through stb_image.
 /// HEIC and AVIF go through Debian's libheif (see `HEIFSupport`), matching pillow-heif within
 /// rounding, not byte for byte.
 public enum ImageDecoder {
