@@ -60,6 +60,8 @@ public struct CatalogWriter {
 
     /// Gives `toMediaID` the vectors `fromMediaID` has for `modelID` (identical content elsewhere).
     public func copyEmbeddings(fromMediaID: Int64, toMediaID: Int64, modelID: String) throws {
+        // Onto itself it would delete the vectors it is about to copy.
+        guard fromMediaID != toMediaID else { return }
         try db.execute(sql: "DELETE FROM embeddings WHERE media_id = ? AND model_id = ?", arguments: [toMediaID, modelID])
         try db.execute(sql: """
             INSERT INTO embeddings (media_id, model_id, frame_time, vector)

@@ -46,6 +46,8 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         let searchModel = try model.load()
         let database = try catalog.open(createIfMissing: true)
+        let runLock = try IndexRunLock(catalogPath: database.path)
+        defer { withExtendedLifetime(runLock) {} }
         let interrupt = InterruptFlag()
         interrupt.install(message: "stopping after the current batch (Ctrl-C again to quit now)…")
         var options = IndexOptions(roots: folders)

@@ -77,6 +77,11 @@ struct TrainCommand: ParsableCommand {
     var config: String?
 
     func validate() throws {
+        // Found now, not after the training it would otherwise throw away.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: (out as NSString).expandingTildeInPath, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--out '\(out)' is a file, not a folder")
+        }
         guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adamw or sgd, got '\(optimizer)'") }
         for tower in freeze where tower != "vision" && tower != "text" {
             throw ValidationError("--freeze takes vision or text, got '\(tower)'")

@@ -55,7 +55,8 @@ public enum ServerRoutes {
             let labels = labelsText.split(whereSeparator: { $0 == "," || $0.isNewline })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let media = upload.form?.text("media_id") ?? request.uri.queryParameters.get("media_id")
-                ?? (upload.json?["media_id"] as? NSNumber).map { "\($0.int64Value)" }
+                ?? upload.json?["media_id"].map(Self.jsonIdentifierText)
+            if let media, (Int64(media) ?? 0) < 1 { throw ServerError.badRequest("media_id must be a positive integer, got '\(media)'") }
             struct Answer: Encodable { var labels: [LabelProbability] }
             let answer = try await offload { () -> Answer in
                 let vector: [Float]
@@ -140,6 +141,16 @@ public enum ServerRoutes {
         guard let text, !text.isEmpty else { return nil }
         guard let value = Float(text), value.isFinite else { throw ServerError.badRequest("\(name) must be a number, got '\(text)'") }
         return value
+    }
+
+    /// A JSON id as text, exactly: 1.7, 1e30 and true stay visibly non-integers instead of being
+    /// truncated or read as 1 (JSON booleans arrive as NSNumber, type "c").
+    static func jsonIdentifierText(_ value: Any) -> String {
+        guard let number = value as? NSNumber else { return "\(value)" }
+        if String(cString: number.objCType) == "c" { return number.boolValue ? "true" : "false" }
+        let double = number.doubleValue
+        guard double == double.rounded(), abs(double) < 9.0e15 else { return "\(double)" }
+        return "\(Int64(double))"
     }
 
     static func integer(_ text: String?, name: String) throws -> Int? {

@@ -13,9 +13,12 @@ struct Upload: Sendable {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw ServerError.payloadTooLarge(limit: limit)
         }
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw ServerError.payloadTooLarge(limit: limit)
+        // Counted chunk by chunk: a chunked body declares no length, and `collect(upTo:)` reports the
+        // overflow as a NIO error that would otherwise surface as a 500.
+        var buffer = ByteBuffer()
+        for try await chunk in request.body {
+            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw ServerError.payloadTooLarge(limit: limit) }
+            buffer.writeImmutableBuffer(chunk)
         }
         let data = Data(buffer.readableBytesView)
         let contentType = request.headers[.contentType] ?? ""

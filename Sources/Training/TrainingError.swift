@@ -8,6 +8,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case invalidOption(String)
     case invalidState(path: String, reason: String)
     case model(String)
+    case diverged(step: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +18,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .invalidOption(let reason): return reason
         case .invalidState(let path, let reason): return "\(path): invalid training state: \(reason)"
         case .model(let reason): return reason
+        case .diverged(let step, let reason):
+            return "training diverged at step \(step): \(reason); nothing of this step was saved (lower --learning-rate or set --clip-norm)"
         }
     }
 }

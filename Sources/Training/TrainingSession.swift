@@ -48,6 +48,9 @@ public struct TrainingOptions: Sendable {
         if let gradientCacheChunk, gradientCacheChunk < 1 { throw TrainingError.invalidOption("--gradient-cache-chunk must be at least 1, got \(gradientCacheChunk)") }
         guard warmupSteps >= 0 else { throw TrainingError.invalidOption("--warmup must not be negative, got \(warmupSteps)") }
         if let clipNorm, !(clipNorm > 0) { throw TrainingError.invalidOption("--clip-norm must be positive, got \(clipNorm)") }
+        guard optimizer.weightDecay >= 0, optimizer.weightDecay.isFinite else {
+            throw TrainingError.invalidOption("--weight-decay must be zero or positive, got \(optimizer.weightDecay)")
+        }
     }
 }
 
@@ -187,6 +190,11 @@ public final class TrainingSession {
                     lossTotal += Double(outcome.loss)
                     pairs += micro.count
                 }
+                // A non-finite loss would turn every weight into NaN at the update: stop before it, so the
+                // last checkpoint (if any) stays the newest state on disk.
+                guard lossTotal.isFinite else {
+                    throw TrainingError.diverged(step: state.step + 1, reason: "the loss is \(lossTotal)")
+                }
                 var normText = ""
                 if let clipNorm = options.clipNorm {
                     let norm = GradientClipping.clip(gradients, names: trainer.trainableNames, maximumNorm: clipNorm)
@@ -214,6 +222,12 @@ public final class TrainingSession {
                 let metrics = try trainer.evaluate(dataset, indices: heldOut, batchSize: options.batchSize)
                 summary.epochMetrics.append(metrics)
                 log("held-out after epoch \(epochDone ? state.epoch : state.epoch + 1): \(metrics.summary)")
+            }
+            if let name = trainer.trainableNames.first(where: { name in
+                let tensor = model.parameters[name]
+                return !(0..<tensor.count).allSatisfy { tensor.pointer[$0].isFinite }
+            }) {
+                throw TrainingError.diverged(step: state.step, reason: "parameter \(name) is no longer finite")
             }
             try Checkpoint.saveModel(model, to: options.outputDirectory, companionsFrom: options.modelDirectory,
                                      configFile: options.fromScratch ? options.configFile : nil)

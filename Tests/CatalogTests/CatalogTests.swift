@@ -70,10 +70,27 @@ final class CatalogTests: XCTestCase {
             return copy
         }
         XCTAssertEqual(try catalog.embeddings(mediaID: copy, modelID: "m1").map(\.vector), [[1, 0]])
+        // Two index runs can both see a file as a copy of itself; copying onto itself keeps the vectors.
+        try catalog.write { try $0.copyEmbeddings(fromMediaID: copy, toMediaID: copy, modelID: "m1") }
+        XCTAssertEqual(try catalog.embeddings(mediaID: copy, modelID: "m1").map(\.vector), [[1, 0]])
         try catalog.write { try $0.deleteMedia(ids: [id, copy]) }
         XCTAssertEqual(try catalog.statistics().mediaCount, 0)
         let orphans = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM embeddings") }
         XCTAssertEqual(orphans, 0, "deleting media deletes its vectors")
+    }
+
+    /// A second index run on the same catalog is refused while the first holds the lock, and allowed
+    /// once it is released.
+    func testIndexRunLockRefusesASecondRun() throws {
+        let path = folder.appendingPathComponent("locked.sqlite").path
+        var first: IndexRunLock? = try IndexRunLock(catalogPath: path)
+        XCTAssertThrowsError(try IndexRunLock(catalogPath: path)) { error in
+            XCTAssertTrue("\(error)".contains("another index run"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix(path), "\(error)")
+        }
+        XCTAssertNotNil(first)
+        first = nil
+        XCTAssertNoThrow(try IndexRunLock(catalogPath: path))
     }
 
     func testPrefixQueryDoesNotTreatUnderscoreOrPercentAsWildcards() throws {

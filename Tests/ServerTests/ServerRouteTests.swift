@@ -156,6 +156,16 @@ final class ServerRouteTests: XCTestCase {
             XCTAssertEqual(total, 1, accuracy: 1e-4)
             let byMedia = try await client.execute(uri: "/api/classify?labels=a%20cat,a%20rocket&media_id=\(astronaut)", method: .post)
             XCTAssertEqual(byMedia.status, .ok)
+            let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+            let byJSONMedia = try await client.execute(uri: "/api/classify", method: .post, headers: jsonHeaders,
+                                                       body: ByteBuffer(string: #"{"labels":"a cat,a rocket","media_id":\#(astronaut)}"#))
+            XCTAssertEqual(byJSONMedia.status, .ok)
+            // Not ids: a fraction is not truncated, true is not 1, and overflowing or negative values are refused.
+            for loose in ["\(astronaut).7", "true", "1e30", "-1", "0"] {
+                let status = try await client.execute(uri: "/api/classify", method: .post, headers: jsonHeaders,
+                                                      body: ByteBuffer(string: #"{"labels":"a cat,a rocket","media_id":\#(loose)}"#)).status
+                XCTAssertEqual(status, .badRequest, loose)
+            }
             var noLabels = MultipartBody()
             noLabels.file("image", filename: "cat.jpg", contentType: "image/jpeg", photo)
             let (noLabelsBody, noLabelsHeaders) = noLabels.finished()

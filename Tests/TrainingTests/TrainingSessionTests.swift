@@ -77,6 +77,27 @@ final class TrainingSessionTests: XCTestCase {
         return options
     }
 
+    /// A learning rate that blows the weights up stops the run at the first non-finite loss, before any
+    /// NaN checkpoint is written; a non-finite weight decay is refused up front.
+    func testDivergingRunStopsWithoutSavingAndNaNWeightDecayIsRefused() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("diverge-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        var diverging = try options(out: out, steps: 6)
+        diverging.learningRate = 1e30
+        diverging.clipNorm = nil
+        XCTAssertThrowsError(try TrainingSession(options: diverging) { _ in }.run()) { error in
+            guard case TrainingError.diverged = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("--learning-rate"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
+
+        var badDecay = try options(out: out, steps: 1)
+        badDecay.optimizer.weightDecay = .nan
+        XCTAssertThrowsError(try TrainingSession(options: badDecay) { _ in }.run()) { error in
+            XCTAssertTrue("\(error)".contains("--weight-decay"), "\(error)")
+        }
+    }
+
     func testTrainingRunCheckpointsAndResumesExactly() throws {
         var messages: [String] = []
         let straight = folder.appendingPathComponent("straight")
