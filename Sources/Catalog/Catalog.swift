@@ -29,6 +29,11 @@ public final class Catalog: Sendable {
     public init(path: String, createIfMissing: Bool = true) throws {
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
+        if exists, !createIfMissing, size?.int64Value == 0 {
+            // SQLite would take an empty file for a new database: a search would quietly write a schema into it.
+            throw CatalogError.cannotOpen(path: path, reason: "the file is empty, not a catalog; run `clip-search index <folder>` first or pass --db")
+        }
         if !exists {
             guard createIfMissing else {
                 throw CatalogError.cannotOpen(path: path, reason: "no catalog here; run `clip-search index <folder>` first or pass --db")

@@ -16,8 +16,9 @@ public struct ByteRange: Sendable, Equatable {
         let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
         let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
         if first.isEmpty {
-            guard let suffix = Int64(last), suffix > 0 else { return nil }
-            guard size > 0 else { throw ServerError.rangeNotSatisfiable(size: size) }
+            guard let suffix = Int64(last), suffix >= 0 else { return nil }
+            // "The last 0 bytes" selects nothing: unsatisfiable (RFC 9110, 14.1.2), not the whole file.
+            guard suffix > 0, size > 0 else { throw ServerError.rangeNotSatisfiable(size: size) }
             return ByteRange(start: max(0, size - suffix), end: size - 1)
         }
         guard let start = Int64(first), start >= 0 else { return nil }

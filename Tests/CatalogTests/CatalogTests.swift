@@ -122,6 +122,12 @@ final class CatalogTests: XCTestCase {
             XCTAssertTrue("\(error)".contains(path), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        // An empty file is no catalog either, and a reader must not turn it into one.
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
+        XCTAssertThrowsError(try Catalog(path: path, createIfMissing: false)) { error in
+            XCTAssertTrue("\(error)".contains("empty"), "\(error)")
+        }
+        XCTAssertEqual((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, 0)
     }
 
     /// A catalog written by the first schema version (built by truncating the migrator) opens,

@@ -43,6 +43,8 @@ final class ServerSafetyTests: XCTestCase {
             XCTAssertEqual(Data(suffix.body.readableBytesView), original.suffix(20))
             let outside = try await client.execute(uri: "/api/media/\(id)/original", method: .get, headers: [.range: "bytes=\(original.count + 5)-"])
             XCTAssertEqual(outside.status.code, 416)
+            let empty = try await client.execute(uri: "/api/media/\(id)/original", method: .get, headers: [.range: "bytes=-0"])
+            XCTAssertEqual(empty.status.code, 416, "the last zero bytes select nothing")
             let status1 = try await client.execute(uri: "/api/media/424242/original", method: .get).status
             XCTAssertEqual(status1, .notFound)
             let status2 = try await client.execute(uri: "/api/media/0/thumbnail", method: .get).status
