@@ -42,6 +42,10 @@ struct ServeCommand: ParsableCommand {
         options.port = port
         options.token = token ?? ProcessInfo.processInfo.environment["CLIPSEARCH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.corsOrigin = corsOrigin
+        // Checked before the shift, which would overflow into a negative or tiny limit.
+        guard (1...65_536).contains(maxUploadMegabytes) else {
+            throw ValidationError("--max-upload-mb must be between 1 and 65536, got \(maxUploadMegabytes)")
+        }
         options.maxUploadBytes = maxUploadMegabytes << 20
         if let thumbnailCache { options.thumbnailDirectory = URL(fileURLWithPath: MediaScanner.absolutePath(thumbnailCache)) }
         do { try options.validate() } catch { throw ValidationError("\(error)") }

@@ -18,6 +18,12 @@ public enum ClipSearchServer {
 
     public static func run(service: SearchService, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let application = try makeApplication(service: service, onRunning: onRunning)
-        try await application.runService()
+        do {
+            try await application.runService()
+        } catch where "\(error)".contains("(errno: \(EADDRINUSE))") {
+            // NIO's bind error (IOError, not a Hummingbird type) says only "Address already in use".
+            let options = service.options
+            throw ServerError.invalidConfiguration("cannot listen on \(options.host):\(options.port): the address is already in use (another server, or pass --port)")
+        }
     }
 }

@@ -165,6 +165,10 @@ final class SearchCommandTests: XCTestCase {
         XCTAssertNotEqual(noCatalog.status, 0)
         XCTAssertTrue(noCatalog.standardError.contains(work.appendingPathComponent("xdg/clip-search/catalog.sqlite").path), noCatalog.standardError)
 
+        let hugeUpload = try run(["serve", "--max-upload-mb", "99999999999999", "--db", database, "--model", model])
+        XCTAssertNotEqual(hugeUpload.status, 0)
+        XCTAssertTrue(hugeUpload.standardError.contains("--max-upload-mb must be between 1 and 65536"), hugeUpload.standardError)
+
         let badQuery = try run(["search", "cat", "+", "--db", database, "--model", model])
         XCTAssertNotEqual(badQuery.status, 0)
         XCTAssertTrue(badQuery.standardError.contains("invalid query"), badQuery.standardError)
