@@ -70,24 +70,56 @@ static inline uint32_t pack_pixel(uint32_t red, uint32_t green, uint32_t blue, u
 }
 
 // Pillow unpacks unassociated alpha ("RGBA") as stored and convert("RGB") drops the alpha, while
-// libtiff's own routine premultiplies the colour by alpha, which made such TIFFs darker. These put
-// routines replace libtiff's for 8-bit RGB with alpha and follow its contract: w x h pixels, after
-// each row the source advances fromskew more pixels (contiguous) or samples (separate planes)
-// and the raster toskew more pixels.
-static void put_unassociated_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
-                                        uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
-                                        int32_t toskew, unsigned char *source) {
-    (void)x;
-    (void)y;
+// libtiff's own routine premultiplies the colour by alpha, which made such TIFFs darker. Pillow reads
+// associated (premultiplied) alpha with its "RGBa" unpacker, which divides the colour by alpha
+// (truncating, clipped at 255, black where alpha is 0); libtiff returns the premultiplied values
+// unchanged. The put routines below replace libtiff's for 8-bit RGB with alpha and follow its
+// contract: w x h pixels, after each row the source advances fromskew more pixels (contiguous) or
+// samples (separate planes) and the raster toskew more pixels.
+static inline uint32_t unpremultiply(uint32_t value, uint32_t alpha) {
+    if (alpha == 255) {
+        return value;
+    }
+    if (alpha == 0) {
+        return 0;
+    }
+    uint32_t divided = value * 255 / alpha;
+    return divided > 255 ? 255 : divided;
+}
+
+// The contiguous (RGBA RGBA …) layout for both kinds of alpha; `associated` divides the colour.
+static inline void put_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t w, uint32_t h,
+                                  int32_t fromskew, int32_t toskew, unsigned char *source,
+                                  int associated) {
     int samples = image->samplesperpixel;
     for (; h > 0; h--) {
         for (uint32_t column = 0; column < w; column++) {
-            *raster++ = pack_pixel(source[0], source[1], source[2], source[3]);
+            uint32_t alpha = source[3];
+            *raster++ = associated
+                ? pack_pixel(unpremultiply(source[0], alpha), unpremultiply(source[1], alpha),
+                             unpremultiply(source[2], alpha), alpha)
+                : pack_pixel(source[0], source[1], source[2], alpha);
             source += samples;
         }
         raster += toskew;
         source += (int64_t)fromskew * samples;
     }
+}
+
+static void put_unassociated_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
+                                        uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
+                                        int32_t toskew, unsigned char *source) {
+    (void)x;
+    (void)y;
+    put_contiguous(image, raster, w, h, fromskew, toskew, source, 0);
+}
+
+static void put_associated_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
+                                      uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
+                                      int32_t toskew, unsigned char *source) {
+    (void)x;
+    (void)y;
+    put_contiguous(image, raster, w, h, fromskew, toskew, source, 1);
 }
 
 static void put_unassociated_separate(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
@@ -106,38 +138,6 @@ static void put_unassociated_separate(TIFFRGBAImage *image, uint32_t *raster, ui
         blue += fromskew;
         alpha += fromskew;
         raster += toskew;
-    }
-}
-
-// Pillow reads associated (premultiplied) alpha with its "RGBa" unpacker, which divides the
-// colour by alpha (truncating, clipped at 255, black where alpha is 0); libtiff returns the
-// premultiplied values unchanged.
-static inline uint32_t unpremultiply(uint32_t value, uint32_t alpha) {
-    if (alpha == 255) {
-        return value;
-    }
-    if (alpha == 0) {
-        return 0;
-    }
-    uint32_t divided = value * 255 / alpha;
-    return divided > 255 ? 255 : divided;
-}
-
-static void put_associated_contiguous(TIFFRGBAImage *image, uint32_t *raster, uint32_t x,
-                                      uint32_t y, uint32_t w, uint32_t h, int32_t fromskew,
-                                      int32_t toskew, unsigned char *source) {
-    (void)x;
-    (void)y;
-    int samples = image->samplesperpixel;
-    for (; h > 0; h--) {
-        for (uint32_t column = 0; column < w; column++) {
-            uint32_t alpha = source[3];
-            *raster++ = pack_pixel(unpremultiply(source[0], alpha), unpremultiply(source[1], alpha),
-                                   unpremultiply(source[2], alpha), alpha);
-            source += samples;
-        }
-        raster += toskew;
-        source += (int64_t)fromskew * samples;
     }
 }
 
