@@ -111,7 +111,10 @@ struct TrainCommand: ParsableCommand {
         options.resume = resume
         options.fromScratch = fromScratch
         options.configFile = config.map { URL(fileURLWithPath: $0) }
-        let summary = try TrainingSession(options: options, log: TrainingCommandSupport.warnOrPrint).run()
+        let interrupt = InterruptFlag()
+        interrupt.install(message: "stopping after the current step and saving a checkpoint (Ctrl-C again to quit now)…")
+        let summary = try TrainingSession(options: options, shouldStop: { interrupt.isRaised }, log: TrainingCommandSupport.warnOrPrint).run()
+        if summary.interrupted { throw ExitCode(130) }
         TrainingCommandSupport.output(String(format: "done: %d steps, %.2f pairs/s overall", summary.steps, summary.pairsPerSecond))
     }
 }

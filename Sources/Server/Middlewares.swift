@@ -3,13 +3,23 @@ import Hummingbird
 
 /// Turns every thrown error into a JSON body `{"error": {"status", "code", "message"}}`.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Tells a wrong method on a known path (405) from an unknown path (404).
+    let routes: RouteTable?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
             let mapped: ServerError
             switch error.status.code {
-            case 404: mapped = .notFound("\(request.uri.path)")
+            case 404:
+                if let allowed = routes?.allowedMethods(forPath: request.uri.path) {
+                    let names = allowed.map(\.rawValue).joined(separator: ", ")
+                    var response = JSONResponse.error(.badRequest("\(request.method.rawValue) is not allowed on \(request.uri.path); use \(names)"), status: 405)
+                    response.headers[.allow] = names
+                    return response
+                }
+                mapped = .notFound("\(request.uri.path)")
             case 413: mapped = .payloadTooLarge(limit: context.maxUploadSize)
             case 415: mapped = .unsupportedMediaType(error.body ?? "unsupported media type")
             case 400..<500: mapped = .badRequest(error.body ?? "bad request")

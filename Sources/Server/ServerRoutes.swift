@@ -8,8 +8,10 @@ import Hummingbird
 public enum ServerRoutes {
     public static func router(service: SearchService) -> Router<BasicRequestContext> {
         let options = service.options
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
+        // HEAD answers what GET would, without the body.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let routes = RouteTable(router: router)
+        router.add(middleware: JSONErrorMiddleware(routes: routes))
         router.add(middleware: SecurityHeadersMiddleware())
         if let origin = options.corsOrigin {
             router.add(middleware: CORSMiddleware(allowOrigin: .custom(origin), allowHeaders: [.authorization, .contentType, .range]))
@@ -17,23 +19,23 @@ public enum ServerRoutes {
         if let token = options.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
         let thumbnails = ThumbnailCache(directory: options.thumbnailDirectory, side: options.thumbnailSide)
 
-        router.get("/") { _, _ in JSONResponse.raw(WebAssets.page, contentType: "text/html; charset=utf-8") }
-        router.get("/app.js") { _, _ in JSONResponse.raw(WebAssets.script, contentType: "text/javascript; charset=utf-8") }
-        router.get("/app.css") { _, _ in JSONResponse.raw(WebAssets.style, contentType: "text/css; charset=utf-8") }
-        router.get("/openapi.json") { _, _ in JSONResponse.raw(OpenAPIDocument.json, contentType: "application/json; charset=utf-8") }
+        routes.add(.get, "/") { _, _ in JSONResponse.raw(WebAssets.page, contentType: "text/html; charset=utf-8") }
+        routes.add(.get, "/app.js") { _, _ in JSONResponse.raw(WebAssets.script, contentType: "text/javascript; charset=utf-8") }
+        routes.add(.get, "/app.css") { _, _ in JSONResponse.raw(WebAssets.style, contentType: "text/css; charset=utf-8") }
+        routes.add(.get, "/openapi.json") { _, _ in JSONResponse.raw(OpenAPIDocument.json, contentType: "application/json; charset=utf-8") }
 
-        router.get("/api/health") { _, _ in
+        routes.add(.get, "/api/health") { _, _ in
             struct Health: Encodable { var status: String; var model: String; var vectors: Int }
             let stats = try await offload { try service.statistics() }
             return try JSONResponse.make(Health(status: "ok", model: stats.model, vectors: stats.vectors))
         }
-        router.get("/api/stats") { _, _ in try JSONResponse.make(try await offload { try service.statistics() }) }
+        routes.add(.get, "/api/stats") { _, _ in try JSONResponse.make(try await offload { try service.statistics() }) }
 
-        router.get("/api/search") { request, _ in
+        routes.add(.get, "/api/search") { request, _ in
             let search = try searchRequest(request, form: nil)
             return try JSONResponse.make(try await offload { try service.search(search) })
         }
-        router.post("/api/search") { request, context in
+        routes.add(.post, "/api/search") { request, context in
             let upload = try await Upload.read(request, context: context, limit: options.maxUploadBytes)
             var search = try searchRequest(request, form: upload.form)
             search.imageData = upload.image?.data
@@ -41,13 +43,13 @@ public enum ServerRoutes {
             let prepared = search
             return try JSONResponse.make(try await offload { try service.search(prepared) })
         }
-        router.get("/api/similar/:id") { request, context in
+        routes.add(.get, "/api/similar/:id") { request, context in
             let id = try mediaID(context)
             let search = try searchRequest(request, form: nil)
             let time = try number(request.uri.queryParameters.get("t"), name: "t").map(Double.init)
             return try JSONResponse.make(try await offload { try service.similar(mediaID: id, time: time, request: search) })
         }
-        router.post("/api/classify") { request, context in
+        routes.add(.post, "/api/classify") { request, context in
             let upload = try await Upload.read(request, context: context, limit: options.maxUploadBytes)
             let labelsText = upload.form?.text("labels") ?? upload.json?["labels"].flatMap(Self.labelsText)
                 ?? request.uri.queryParameters.get("labels")
@@ -71,7 +73,7 @@ public enum ServerRoutes {
             }
             return try JSONResponse.make(answer)
         }
-        router.post("/api/embed") { request, context in
+        routes.add(.post, "/api/embed") { request, context in
             let upload = try await Upload.read(request, context: context, limit: options.maxUploadBytes)
             var texts: [String] = []
             if let json = upload.json {
@@ -98,7 +100,7 @@ public enum ServerRoutes {
             }
             return try JSONResponse.make(answer)
         }
-        router.get("/api/media/:id") { _, context in
+        routes.add(.get, "/api/media/:id") { _, context in
             let id = try mediaID(context)
             let record = try await offload { try service.servableMedia(id: id) }
             return try JSONResponse.make(MediaInfo(
@@ -106,7 +108,7 @@ public enum ServerRoutes {
                 height: record.height, duration: record.duration, codec: record.codec,
                 thumbnailUrl: "/api/media/\(id)/thumbnail", mediaUrl: "/api/media/\(id)/original"))
         }
-        router.get("/api/media/:id/thumbnail") { request, context in
+        routes.add(.get, "/api/media/:id/thumbnail") { request, context in
             let id = try mediaID(context)
             let time = try number(request.uri.queryParameters.get("t"), name: "t")
             let (url, type) = try await offload { () -> (URL, String) in
@@ -116,7 +118,7 @@ public enum ServerRoutes {
             }
             return try MediaFileResponder.smallFile(url, contentType: type)
         }
-        router.get("/api/media/:id/original") { request, context in
+        routes.add(.get, "/api/media/:id/original") { request, context in
             let id = try mediaID(context)
             let record = try await offload { try service.servableMedia(id: id) }
             return try MediaFileResponder.response(for: record, rangeHeader: request.headers[.range])

@@ -33,10 +33,7 @@ struct Upload: Sendable {
             upload.form = form
             if let file = form.file("image") { upload.image = try checkedImage(file.data, name: file.filename ?? "upload") }
         } else if mime == "application/json" {
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ServerError.badRequest("the body is not a JSON object")
-            }
-            upload.json = object
+            upload.json = try jsonObject(data)
         } else if mime.hasPrefix("image/") || mime == "application/octet-stream" {
             upload.image = try checkedImage(data, name: "upload")
         } else {
@@ -44,6 +41,19 @@ struct Upload: Sendable {
                 "Content-Type '\(mime)' is not accepted: send multipart/form-data, application/json, or image bytes")
         }
         return upload
+    }
+
+    /// The body as a JSON object; a parse failure says where and why (truncated, lone surrogate escape, …).
+    static func jsonObject(_ data: Data) throws -> [String: Any] {
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw ServerError.badRequest("the body is not valid JSON: \(detail)")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw ServerError.badRequest("the JSON body must be an object such as {\"text\": \"…\"}, got \(parsed is [Any] ? "an array" : "a single value")")
+        }
+        return object
     }
 
     /// Refuses non-images before they reach a decoder (the decoder also enforces the pixel limit).

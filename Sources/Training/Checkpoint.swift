@@ -72,4 +72,7 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var trainPairs: Int
     public var heldOutPairs: Int
     public var lastLoss: Double?
+    /// nil in states written before these were recorded.
+    public var batchSize: Int? = nil
+    public var accumulate: Int? = nil
 }

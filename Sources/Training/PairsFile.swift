@@ -21,6 +21,10 @@ public enum PairsFile {
     static let captionKeys = ["caption", "text", "title", "description"]
 
     public static func read(_ url: URL) throws -> (pairs: [ImageCaptionPair], warnings: [String]) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw TrainingError.unreadable(path: url.path, reason: "is a folder; give a pairs file (.tsv, .csv or .jsonl of image path and caption)")
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw TrainingError.unreadable(path: url.path, reason: error.localizedDescription)
@@ -31,6 +35,8 @@ public enum PairsFile {
         let folder = url.deletingLastPathComponent()
         let format = url.pathExtension.lowercased()
         var pairs: [ImageCaptionPair] = [], warnings: [String] = []
+        // A repeated pair would be its own negative inside a batch, and could land in both the training and held-out sets.
+        var firstLines: [String: Int] = [:]
         let rows: [(line: Int, fields: Result<(String, String), TrainingError>)]
         switch format {
         case "jsonl", "json", "ndjson": rows = jsonRows(text, path: url.path)
@@ -46,7 +52,14 @@ public enum PairsFile {
                     warnings.append("warning: \(url.path):\(row.line): image \(image.path) not found (skipped)")
                     continue
                 }
-                pairs.append(ImageCaptionPair(image: image.standardizedFileURL, caption: caption, line: row.line))
+                let pair = ImageCaptionPair(image: image.standardizedFileURL, caption: caption, line: row.line)
+                let key = pair.image.path + "\u{0}" + caption
+                if let first = firstLines[key] {
+                    warnings.append("warning: \(url.path):\(row.line): same image and caption as line \(first) (skipped)")
+                    continue
+                }
+                firstLines[key] = row.line
+                pairs.append(pair)
             }
         }
         guard !pairs.isEmpty else {

@@ -60,6 +60,8 @@ public struct TrainingSummary: Sendable {
     public var baseline: RetrievalMetrics?
     public var epochMetrics: [RetrievalMetrics]
     public var pairsPerSecond: Double
+    /// Stopped early by `shouldStop`; the checkpoint in the output folder resumes the run.
+    public var interrupted = false
 }
 
 /// Loads a model and a pairs file, splits off held-out pairs, and runs contrastive training with
@@ -67,9 +69,12 @@ public struct TrainingSummary: Sendable {
 public final class TrainingSession {
     public let options: TrainingOptions
     let log: (String) -> Void
+    /// Asked after every optimizer step (Ctrl-C in the CLI): true saves a checkpoint there and returns.
+    let shouldStop: () -> Bool
 
-    public init(options: TrainingOptions, log: @escaping (String) -> Void) {
+    public init(options: TrainingOptions, shouldStop: @escaping () -> Bool = { false }, log: @escaping (String) -> Void) {
         self.options = options
+        self.shouldStop = shouldStop
         self.log = log
     }
 
@@ -111,6 +116,31 @@ public final class TrainingSession {
         return try TrainableModel.load(directory: options.modelDirectory)
     }
 
+    /// Without --resume, a folder that already holds weights or a training state is not overwritten.
+    static func refuseExistingCheckpoint(in directory: URL) throws {
+        for name in [Checkpoint.stateFileName, "model.safetensors"]
+        where FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            throw TrainingError.invalidOption(
+                "--out '\(directory.path)' already holds \(name); pass --resume to continue that run, or choose another folder")
+        }
+    }
+
+    /// A resumed run must see the same pairs, split and batches as the saved one, or its position in the
+    /// data (epoch, next batch) would silently point at different pairs.
+    static func checkResumable(_ saved: TrainingState, against current: TrainingState, path: String) throws {
+        var differences: [String] = []
+        if saved.optimizer != current.optimizer { differences.append("optimizer \(saved.optimizer), now \(current.optimizer)") }
+        if saved.seed != current.seed { differences.append("--seed \(saved.seed), now \(current.seed)") }
+        if saved.trainPairs != current.trainPairs || saved.heldOutPairs != current.heldOutPairs {
+            differences.append("\(saved.trainPairs) training / \(saved.heldOutPairs) held-out pairs, now \(current.trainPairs) / \(current.heldOutPairs) (pairs file or --held-out changed)")
+        }
+        if let batchSize = saved.batchSize, batchSize != current.batchSize { differences.append("--batch-size \(batchSize), now \(current.batchSize ?? 0)") }
+        if let accumulate = saved.accumulate, accumulate != current.accumulate { differences.append("--accumulate \(accumulate), now \(current.accumulate ?? 0)") }
+        guard differences.isEmpty else {
+            throw TrainingError.invalidState(path: path, reason: "cannot resume: saved with " + differences.joined(separator: "; "))
+        }
+    }
+
     /// Held-out pairs are a seeded random subset (the last ones in file order with `shuffle` off).
     static func split(count: Int, fraction: Double, seed: UInt64, shuffle: Bool) -> (train: [Int], heldOut: [Int]) {
         var order = Array(0..<count)
@@ -132,6 +162,7 @@ public final class TrainingSession {
 
     public func run() throws -> TrainingSummary {
         try options.validate()
+        if !options.resume { try Self.refuseExistingCheckpoint(in: options.outputDirectory) }
         let resumeState = options.resume ? try Checkpoint.loadState(from: options.outputDirectory) : nil
         let model = try loadModel(state: resumeState)
         let dataset = try Self.dataset(file: options.dataFile, model: model, modelDirectory: options.modelDirectory, log: log)
@@ -145,19 +176,23 @@ public final class TrainingSession {
         let schedule = LearningRateSchedule(baseRate: options.learningRate, warmupSteps: options.warmupSteps,
                                             totalSteps: totalSteps, cosine: options.cosineSchedule)
         var state = TrainingState(step: 0, epoch: 0, nextBatch: 0, seed: options.seed, optimizer: options.optimizer.kind.rawValue,
-                                  totalSteps: totalSteps, trainPairs: train.count, heldOutPairs: heldOut.count, lastLoss: nil)
+                                  totalSteps: totalSteps, trainPairs: train.count, heldOutPairs: heldOut.count, lastLoss: nil,
+                                  batchSize: options.batchSize, accumulate: options.accumulate)
         if let resumeState {
-            guard resumeState.optimizer == options.optimizer.kind.rawValue else {
-                throw TrainingError.invalidState(path: options.outputDirectory.path,
-                                                 reason: "saved with optimizer \(resumeState.optimizer), resumed with \(options.optimizer.kind.rawValue)")
-            }
+            try Self.checkResumable(resumeState, against: state, path: options.outputDirectory.path)
             let url = options.outputDirectory.appendingPathComponent(Checkpoint.optimizerFileName)
             let file: SafeTensorsFile
             do { file = try SafeTensorsFile(fileAt: url) } catch { throw TrainingError.invalidState(path: url.path, reason: "\(error)") }
             try optimizer.restore(from: file, step: resumeState.step)
             state = resumeState
             state.totalSteps = totalSteps
-            log("resuming at step \(state.step), epoch \(state.epoch + 1), batch \(state.nextBatch + 1)")
+            state.batchSize = options.batchSize
+            state.accumulate = options.accumulate
+            if state.step >= totalSteps {
+                log("the run in \(options.outputDirectory.path) already reached step \(state.step) of \(totalSteps): nothing to train (raise --epochs or --steps to continue)")
+            } else {
+                log("resuming at step \(state.step), epoch \(state.epoch + 1), batch \(state.nextBatch + 1)")
+            }
         }
         let trainableCount = trainer.trainableNames.reduce(0) { $0 + model.parameters[$1].count }
         log("training \(trainableCount) parameters on \(train.count) pairs (\(heldOut.count) held out), \(stepsPerEpoch) steps per epoch, \(totalSteps) steps")
@@ -171,9 +206,9 @@ public final class TrainingSession {
         let logitLimit = Float(Foundation.log(Double(ContrastiveLoss.maximumLogitScale)))
         var trainedPairs = 0
         let started = DispatchTime.now().uptimeNanoseconds
-        while state.step < totalSteps {
+        while state.step < totalSteps && !summary.interrupted {
             let groups = stepGroups(train: train, epoch: state.epoch)
-            while state.nextBatch < groups.count && state.step < totalSteps {
+            while state.nextBatch < groups.count && state.step < totalSteps && !summary.interrupted {
                 let stepStart = DispatchTime.now().uptimeNanoseconds
                 gradients.zero()
                 let group = groups[state.nextBatch]
@@ -212,13 +247,14 @@ public final class TrainingSession {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
                 log(String(format: "epoch %d step %d/%d loss %.4f lr %.3g%@ %.1f pairs/s",
                            state.epoch + 1, state.step, totalSteps, state.lastLoss ?? 0, rate, normText, Double(pairs) / max(seconds, 1e-9)))
+                summary.interrupted = state.step < totalSteps && shouldStop()
             }
             let epochDone = state.nextBatch >= groups.count
             if epochDone {
                 state.epoch += 1
                 state.nextBatch = 0
             }
-            if !heldOut.isEmpty && (epochDone || state.step >= totalSteps) {
+            if !heldOut.isEmpty && !summary.interrupted && (epochDone || state.step >= totalSteps) {
                 let metrics = try trainer.evaluate(dataset, indices: heldOut, batchSize: options.batchSize)
                 summary.epochMetrics.append(metrics)
                 log("held-out after epoch \(epochDone ? state.epoch : state.epoch + 1): \(metrics.summary)")
@@ -233,6 +269,7 @@ public final class TrainingSession {
                                      configFile: options.fromScratch ? options.configFile : nil)
             try Checkpoint.saveOptimizer(optimizer, state: state, to: options.outputDirectory)
             log("checkpoint saved to \(options.outputDirectory.path) (step \(state.step))")
+            if summary.interrupted { log("interrupted at step \(state.step) of \(totalSteps): run the same command with --resume to continue") }
             if stepsPerEpoch == 0 { break }
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

@@ -184,12 +184,25 @@ final class ServerRouteTests: XCTestCase {
                                                                 body: ByteBuffer(bytes: photo)).body)
             let imageVector = ((image["vectors"] as? [[NSNumber]])?.first ?? []).map(\.doubleValue)
             XCTAssertEqual(imageVector.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-4)
-            let status5 = try await client.execute(uri: "/api/embed", method: .post, headers: [.contentType: "application/json"],
-                                                    body: ByteBuffer(string: "[1, 2]")).status
-            XCTAssertEqual(status5, .badRequest)
+            let array = try await client.execute(uri: "/api/embed", method: .post, headers: [.contentType: "application/json"],
+                                                 body: ByteBuffer(string: "[1, 2]"))
+            XCTAssertEqual(array.status, .badRequest)
+            XCTAssertTrue(errorMessage(array).contains("must be an object") && errorMessage(array).contains("an array"), errorMessage(array))
+            for broken in [#"{"texts": ["a do"#, #"{"text": "\ud800"}"#] {
+                let response = try await client.execute(uri: "/api/embed", method: .post, headers: [.contentType: "application/json"],
+                                                        body: ByteBuffer(string: broken))
+                XCTAssertEqual(response.status, .badRequest, broken)
+                XCTAssertTrue(errorMessage(response).hasPrefix("the body is not valid JSON: "), errorMessage(response))
+                XCTAssertGreaterThan(errorMessage(response).count, "the body is not valid JSON: ".count + 5, "the parser's reason is kept")
+            }
             let status6 = try await client.execute(uri: "/api/embed", method: .post, headers: [.contentType: "application/json"],
                                                     body: ByteBuffer(string: "{}")).status
             XCTAssertEqual(status6, .badRequest)
         }
     }
+}
+
+/// The `message` of a JSON error body, or "" when there is none.
+func errorMessage(_ response: TestResponse) -> String {
+    ((try? decodeJSON(response.body))?["error"] as? [String: Any])?["message"] as? String ?? ""
 }

@@ -143,6 +143,40 @@ final class ServerSafetyTests: XCTestCase {
             XCTAssertEqual(response.headers[.accessControlAllowOrigin], "https://app.example")
         }
     }
+
+    /// HEAD answers with GET's status and headers and no body; a known path asked with a method it does
+    /// not take is 405 with an Allow header, while an unknown path stays 404.
+    func testHeadRequestsAndWrongMethods() async throws {
+        let fixture = try ServerTestFixture.shared()
+        let service = try fixture.service()
+        let id = try fixture.mediaID("space/hubble-tiny.jpg")
+        let size = try Data(contentsOf: URL(fileURLWithPath: ServerTestFixture.path("space/hubble-tiny.jpg"))).count
+        try await withServer(service) { client in
+            let head = try await client.execute(uri: "/api/media/\(id)/original", method: .head)
+            XCTAssertEqual(head.status, .ok)
+            XCTAssertEqual(head.headers[.contentLength], "\(size)")
+            XCTAssertEqual(head.body.readableBytes, 0)
+            let missing = try await client.execute(uri: "/api/media/424242/original", method: .head)
+            XCTAssertEqual(missing.status, .notFound)
+
+            let wrong = try await client.execute(uri: "/api/stats", method: .delete)
+            XCTAssertEqual(wrong.status.code, 405)
+            XCTAssertEqual(wrong.headers[.allow], "GET, HEAD")
+            let body = try decodeJSON(wrong.body)
+            XCTAssertEqual((body["error"] as? [String: Any])?["code"] as? String, "method_not_allowed")
+            let classify = try await client.execute(uri: "/api/classify", method: .get)
+            XCTAssertEqual(classify.status.code, 405)
+            XCTAssertEqual(classify.headers[.allow], "POST")
+            let search = try await client.execute(uri: "/api/search", method: .put)
+            XCTAssertEqual(search.headers[.allow], "GET, HEAD, POST")
+            let media = try await client.execute(uri: "/api/media/\(id)/thumbnail", method: .post)
+            XCTAssertEqual(media.status.code, 405)
+            let unknown = try await client.execute(uri: "/api/nothing-here", method: .delete)
+            XCTAssertEqual(unknown.status, .notFound)
+            let deeper = try await client.execute(uri: "/api/media/\(id)/original/extra", method: .get)
+            XCTAssertEqual(deeper.status, .notFound)
+        }
+    }
 }
 
 /// Decodes with the project's own decoder, so a PNG we write is checked by libpng, not by us.

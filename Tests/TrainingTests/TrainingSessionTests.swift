@@ -107,8 +107,16 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertTrue(messages.contains { $0.contains("pairs/s") && $0.contains("loss") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.contains("R@1") }, "\(messages)")
 
+        // Stopped as Ctrl-C stops it: asked after each step, the second answer is yes.
         let interrupted = folder.appendingPathComponent("interrupted")
-        _ = try TrainingSession(options: try options(out: interrupted, steps: 2)) { _ in }.run()
+        var asked = 0
+        var stopMessages: [String] = []
+        let stopped = try TrainingSession(options: try options(out: interrupted, steps: 5), shouldStop: { asked += 1; return asked == 2 }) {
+            stopMessages.append($0)
+        }.run()
+        XCTAssertTrue(stopped.interrupted)
+        XCTAssertEqual(stopped.steps, 2)
+        XCTAssertTrue(stopMessages.contains { $0.contains("interrupted at step 2 of 5") && $0.contains("--resume") }, "\(stopMessages)")
         let state = try Checkpoint.loadState(from: interrupted)
         XCTAssertEqual(state.step, 2)
         var resumed = try options(out: interrupted, steps: 5, resume: true)
@@ -123,6 +131,52 @@ final class TrainingSessionTests: XCTestCase {
         }
         for file in ["config.json", "vocab.json", "merges.txt", "preprocessor_config.json", "training_state.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: straight.appendingPathComponent(file).path), file)
+        }
+    }
+
+    /// Without --resume an existing run is not overwritten; a resume whose pairs, seed or batches differ
+    /// from the saved run is refused by name; a finished run says so instead of silently doing nothing.
+    func testExistingRunIsKeptAndResumeMustMatchTheSavedRun() throws {
+        let out = folder.appendingPathComponent("kept")
+        _ = try TrainingSession(options: try options(out: out, steps: 1)) { _ in }.run()
+        let weights = try Data(contentsOf: out.appendingPathComponent("model.safetensors"))
+        XCTAssertThrowsError(try TrainingSession(options: try options(out: out, steps: 2)) { _ in }.run()) { error in
+            XCTAssertTrue("\(error)".contains("--resume") && "\(error)".contains(out.path), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("model.safetensors")), weights, "the saved run is untouched")
+
+        var otherSeed = try options(out: out, steps: 2, resume: true)
+        otherSeed.seed = 6
+        var otherBatch = try options(out: out, steps: 2, resume: true)
+        otherBatch.batchSize = 2
+        var otherSplit = try options(out: out, steps: 2, resume: true)
+        otherSplit.heldOutFraction = 0.5
+        for (changed, word) in [(otherSeed, "--seed 5, now 6"), (otherBatch, "--batch-size 3, now 2"), (otherSplit, "held-out")] {
+            XCTAssertThrowsError(try TrainingSession(options: changed) { _ in }.run()) { error in
+                XCTAssertTrue("\(error)".contains(word), "expected '\(word)' in: \(error)")
+            }
+        }
+        var messages: [String] = []
+        let finished = try TrainingSession(options: try options(out: out, steps: 1, resume: true)) { messages.append($0) }.run()
+        XCTAssertEqual(finished.steps, 1)
+        XCTAssertTrue(messages.contains { $0.contains("already reached step 1 of 1") }, "\(messages)")
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("model.safetensors")), weights)
+    }
+
+    /// A repeated (image, caption) row is skipped with a warning naming both lines, so it cannot sit in
+    /// the training and held-out sets at once; a folder given as the pairs file gets an error that says so.
+    func testRepeatedPairsAreSkippedAndAFolderIsNotAPairsFile() throws {
+        let lines = ["\(photoPath("coffee-rgb.png"))\ta cup", "\(photoPath("coffee-rgb.png"))\ta mug",
+                     "\(photoPath("coffee-rgb.png"))\ta cup", "\(photoPath("hubble-tiny.jpg"))\ta cup"]
+        let url = folder.appendingPathComponent("repeats.tsv")
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        let (pairs, warnings) = try PairsFile.read(url)
+        XCTAssertEqual(pairs.map(\.line), [1, 2, 4])
+        XCTAssertEqual(warnings.count, 1, "\(warnings)")
+        XCTAssertTrue(warnings[0].contains("repeats.tsv:3") && warnings[0].contains("line 1"), warnings[0])
+
+        XCTAssertThrowsError(try PairsFile.read(folder)) { error in
+            XCTAssertTrue("\(error)".contains("is a folder") && "\(error)".contains(folder.path), "\(error)")
         }
     }
 
