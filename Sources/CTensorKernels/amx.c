@@ -8,6 +8,7 @@
 // One pass (hi·hi only) is the plain bf16 mode.
 #include "CTensorKernels.h"
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -77,8 +78,9 @@ static inline __mmask16 lane_mask(long remaining) {
     return remaining >= 16 ? (__mmask16)0xffff : remaining > 0 ? (__mmask16)((1u << remaining) - 1) : 0;
 }
 
-// Weight layout: 32-column blocks, each a run of 32-deep chunks of 2048 values: hi tile of columns 0–15,
-// hi tile of columns 16–31, then the two lo tiles. A tile holds (k pair, column, k parity) so that the
+// Weight layout: 32-column blocks, each a run of 32-deep chunks of 2048 values: lo tile of columns 0–15,
+// lo tile of columns 16–31, then the two hi tiles (lo first because the kernels read it first, so a chunk
+// streams from memory front to back). A tile holds (k pair, column, k parity) so that the
 // 16 rows of 64 bytes are what TDPBF16PS expects for its second operand: one 32-bit (even, odd) depth
 // pair per column, 16 columns per row. Each weight row's 32 depths become 16 such pairs, scattered
 // down the tile's rows.
@@ -106,8 +108,8 @@ AMX_TARGET void cs_amx_pack_weights(const float *w, long n, long k, uint16_t *pa
                 __m512i high = _mm512_permutex2var_epi16(low_high, halves, high_high);
                 __m512i low = _mm512_permutex2var_epi16(bf16_bits(low_rest), halves, bf16_bits(high_rest));
                 int32_t *column = destination + (offset / 16) * 256 + offset % 16;
-                _mm512_i32scatter_epi32(column, pair_rows, high, 4);
-                _mm512_i32scatter_epi32(column + 512, pair_rows, low, 4);
+                _mm512_i32scatter_epi32(column + 512, pair_rows, high, 4);
+                _mm512_i32scatter_epi32(column, pair_rows, low, 4);
             }
         }
     }
@@ -133,8 +135,8 @@ AMX_TARGET void cs_amx_pack_transposed(const float *source, long k, long n, long
                     __m512i even_low = bf16_bits(_mm512_sub_ps(even, _mm512_castsi512_ps(even_high)));
                     __m512i odd_low = bf16_bits(_mm512_sub_ps(odd, _mm512_castsi512_ps(odd_high)));
                     // One 64-byte tile row: (even, odd) bf16 pairs for 16 columns, even in the low half.
-                    _mm512_storeu_si512(destination + half * 256 + pair * 16, _mm512_or_si512(odd_high, _mm512_srli_epi32(even_high, 16)));
-                    _mm512_storeu_si512(destination + 512 + half * 256 + pair * 16, _mm512_or_si512(odd_low, _mm512_srli_epi32(even_low, 16)));
+                    _mm512_storeu_si512(destination + 512 + half * 256 + pair * 16, _mm512_or_si512(odd_high, _mm512_srli_epi32(even_high, 16)));
+                    _mm512_storeu_si512(destination + half * 256 + pair * 16, _mm512_or_si512(odd_low, _mm512_srli_epi32(even_low, 16)));
                 }
             }
         }
@@ -195,30 +197,39 @@ static inline void store_block(const float *block, long rows, long columns, cons
     _tile_dpbf16ps(3, 5, 7)
 
 // `high` and `low` point at the first of two 16-row bands (see cs_amx_convert_rows); a band is
-// 16 * width values long.
+// 16 * width values long. The three products run hi·lo, hi·hi, lo·hi, so each step replaces one operand
+// pair: 8 tile loads per chunk instead of 10 (~10 % faster at 320 rows in a /tmp harness).
+// Chunks [chunk_begin, chunk_end) are added to the block in `accumulator` (`resume`) or to zero.
 AMX_TARGET static void block_32x32(const uint16_t *high, const uint16_t *low, long width, const uint16_t *weights,
-                                   long chunks, int passes, float *accumulator) {
+                                   long chunk_begin, long chunk_end, int passes, int resume, float *accumulator) {
     long band = 16 * width;
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (long chunk = 0; chunk < chunks; chunk++) {
+    if (resume) {
+        _tile_loadd(0, accumulator, 128);
+        _tile_loadd(1, accumulator + 16, 128);
+        _tile_loadd(2, accumulator + 16 * 32, 128);
+        _tile_loadd(3, accumulator + 16 * 32 + 16, 128);
+    } else {
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+    }
+    for (long chunk = chunk_begin; chunk < chunk_end; chunk++) {
         const uint16_t *tile = weights + chunk * 2048;
         const uint16_t *high_tile = high + chunk * 512, *low_tile = low + chunk * 512;
         _tile_loadd(4, high_tile, 64);
         _tile_loadd(5, high_tile + band, 64);
-        _tile_loadd(6, tile, 64);
-        _tile_loadd(7, tile + 512, 64);
-        MULTIPLY_FOUR();
         if (passes > 1) {
-            _tile_loadd(6, tile + 1024, 64);
-            _tile_loadd(7, tile + 1536, 64);
-            MULTIPLY_FOUR();
-            _tile_loadd(4, low_tile, 64);
-            _tile_loadd(5, low_tile + band, 64);
             _tile_loadd(6, tile, 64);
             _tile_loadd(7, tile + 512, 64);
+            MULTIPLY_FOUR();
+        }
+        _tile_loadd(6, tile + 1024, 64);
+        _tile_loadd(7, tile + 1536, 64);
+        MULTIPLY_FOUR();
+        if (passes > 1) {
+            _tile_loadd(4, low_tile, 64);
+            _tile_loadd(5, low_tile + band, 64);
             MULTIPLY_FOUR();
         }
     }
@@ -229,27 +240,32 @@ AMX_TARGET static void block_32x32(const uint16_t *high, const uint16_t *low, lo
 }
 
 // The same for the last 16 rows of a product whose rows do not fill a 32-row block (short texts).
-// (Loading the lo weight tiles into the idle tiles 2–3 instead of reloading the hi ones measured
+// (Loading the lo weight tiles into the idle tiles 2–3, so no tile is loaded twice, measured
 // slower on the text tower.)
-AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, const uint16_t *weights, long chunks,
-                                   int passes, float *accumulator) {
-    _tile_zero(0);
-    _tile_zero(1);
-    for (long chunk = 0; chunk < chunks; chunk++) {
+AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, const uint16_t *weights, long chunk_begin,
+                                   long chunk_end, int passes, int resume, float *accumulator) {
+    if (resume) {
+        _tile_loadd(0, accumulator, 128);
+        _tile_loadd(1, accumulator + 16, 128);
+    } else {
+        _tile_zero(0);
+        _tile_zero(1);
+    }
+    for (long chunk = chunk_begin; chunk < chunk_end; chunk++) {
         const uint16_t *tile = weights + chunk * 2048;
         _tile_loadd(4, high + chunk * 512, 64);
-        _tile_loadd(6, tile, 64);
-        _tile_loadd(7, tile + 512, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
         if (passes > 1) {
-            _tile_loadd(6, tile + 1024, 64);
-            _tile_loadd(7, tile + 1536, 64);
+            _tile_loadd(6, tile, 64);
+            _tile_loadd(7, tile + 512, 64);
             _tile_dpbf16ps(0, 4, 6);
             _tile_dpbf16ps(1, 4, 7);
             _tile_loadd(5, low + chunk * 512, 64);
-            _tile_loadd(6, tile, 64);
-            _tile_loadd(7, tile + 512, 64);
+        }
+        _tile_loadd(6, tile + 1024, 64);
+        _tile_loadd(7, tile + 1536, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        if (passes > 1) {
             _tile_dpbf16ps(0, 5, 6);
             _tile_dpbf16ps(1, 5, 7);
         }
@@ -259,31 +275,61 @@ AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, co
 }
 
 // Row blocks are visited in groups whose activations fit in L2 next to one weight block, so each
-// weight block is read from memory once per group rather than once per 32 rows.
+// weight block is read from memory once per group rather than once per 32 rows. A deep product with
+// more rows than one such group (the 3072-deep MLP output at batch 32 allows only 64 rows) is split
+// into 768-deep pieces instead: groups of a piece are larger, so its weights stream from memory about
+// five times less often, and the partial sums wait in a per-thread buffer between pieces.
+enum { piece_chunks = 24 };
+
+static float *piece_buffer(long count) {
+    static __thread float *buffer = NULL;
+    static __thread long capacity = 0;
+    if (count > capacity) {
+        free(buffer);
+        buffer = aligned_alloc(64, (size_t)count * sizeof(float));
+        capacity = buffer ? count : 0;
+    }
+    return buffer;
+}
+
 AMX_TARGET void cs_amx_linear(const uint16_t *high, const uint16_t *low, long m, long k, const uint16_t *packed,
                               long n, long block_begin, long block_end, const float *bias, float *y, long ldy,
                               int passes) {
-    long width = round_up(k, 32), chunks = width / 32;
+    long width = round_up(k, 32), chunks = width / 32, blocks = block_end - block_begin;
+    long plane_bytes = 2 * (passes > 1 ? 2 : 1);
     // hi (and lo) planes: 2 bytes per value each. One image's 50 rows then fit one group even for
     // the 3072-wide MLP input, so its weights stream from memory once, not twice.
-    long group_rows = (1L << 20) / (width * 2 * (passes > 1 ? 2 : 1)) / 32 * 32;
+    long group_rows = (1L << 20) / (width * plane_bytes) / 32 * 32;
     if (group_rows < 32) group_rows = 32;
+    long piece = chunks;
+    float *sums = NULL;
+    if (m > group_rows && chunks > piece_chunks) {
+        long rows = (1L << 20) / (piece_chunks * 32 * plane_bytes + blocks * 32 * (long)sizeof(float)) / 32 * 32;
+        if (rows > group_rows && (sums = piece_buffer((rows < m ? round_up(rows, 32) : round_up(m, 32)) * blocks * 32))) {
+            group_rows = rows;
+            piece = piece_chunks;
+        }
+    }
     float accumulator[32 * 32] __attribute__((aligned(64)));
     configure_tiles();
     for (long group = 0; group < m; group += group_rows) {
         long group_end = group + group_rows < m ? group + group_rows : m;
-        for (long block = block_begin; block < block_end; block++) {
-            const uint16_t *weights = packed + block * chunks * 2048;
-            long column_start = block * 32;
-            long columns = n - column_start < 32 ? n - column_start : 32;
-            for (long row = group; row < group_end; row += 32) {
-                long rows = group_end - row < 32 ? group_end - row : 32;
-                if (rows <= 16) {
-                    block_16x32(high + row * width, low + row * width, weights, chunks, passes, accumulator);
-                } else {
-                    block_32x32(high + row * width, low + row * width, width, weights, chunks, passes, accumulator);
+        for (long chunk = 0; chunk < chunks; chunk += piece) {
+            long chunk_end = chunk + piece < chunks ? chunk + piece : chunks;
+            for (long block = block_begin; block < block_end; block++) {
+                const uint16_t *weights = packed + block * chunks * 2048;
+                long column_start = block * 32;
+                long columns = n - column_start < 32 ? n - column_start : 32;
+                for (long row = group; row < group_end; row += 32) {
+                    long rows = group_end - row < 32 ? group_end - row : 32;
+                    float *sum = sums ? sums + (((row - group) / 32) * blocks + (block - block_begin)) * 1024 : accumulator;
+                    if (rows <= 16) {
+                        block_16x32(high + row * width, low + row * width, weights, chunk, chunk_end, passes, chunk > 0, sum);
+                    } else {
+                        block_32x32(high + row * width, low + row * width, width, weights, chunk, chunk_end, passes, chunk > 0, sum);
+                    }
+                    if (chunk_end == chunks) store_block(sum, rows, columns, bias, column_start, y + row * ldy + column_start, ldy);
                 }
-                store_block(accumulator, rows, columns, bias, column_start, y + row * ldy + column_start, ldy);
             }
         }
     }
