@@ -11,8 +11,9 @@ public enum ServerRoutes {
         // HEAD answers what GET would, without the body.
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable(router: router)
-        router.add(middleware: JSONErrorMiddleware(routes: routes))
+        // Outermost, so error responses (401, 404, 405, 413, …) carry the headers too.
         router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: JSONErrorMiddleware(routes: routes))
         if let origin = options.corsOrigin {
             router.add(middleware: CORSMiddleware(allowOrigin: .custom(origin), allowHeaders: [.authorization, .contentType, .range]))
         }

@@ -162,6 +162,7 @@ final class ServerSafetyTests: XCTestCase {
             let wrong = try await client.execute(uri: "/api/stats", method: .delete)
             XCTAssertEqual(wrong.status.code, 405)
             XCTAssertEqual(wrong.headers[.allow], "GET, HEAD")
+            XCTAssertEqual(wrong.headers[.xContentTypeOptions], "nosniff", "error responses carry the security headers too")
             let body = try decodeJSON(wrong.body)
             XCTAssertEqual((body["error"] as? [String: Any])?["code"] as? String, "method_not_allowed")
             let classify = try await client.execute(uri: "/api/classify", method: .get)
