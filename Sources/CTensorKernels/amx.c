@@ -277,8 +277,9 @@ AMX_TARGET static void block_16x32(const uint16_t *high, const uint16_t *low, co
 // Row blocks are visited in groups whose activations fit in L2 next to one weight block, so each
 // weight block is read from memory once per group rather than once per 32 rows. A deep product with
 // more rows than one such group (the 3072-deep MLP output at batch 32 allows only 64 rows) is split
-// into 768-deep pieces instead: groups of a piece are larger, so its weights stream from memory about
-// five times less often, and the partial sums wait in a per-thread buffer between pieces.
+// into 768-deep pieces instead: groups of a piece are larger (224 rows for half of a 768-wide output),
+// so its weights stream from memory about three times less often, and the partial sums wait in a
+// per-thread buffer between pieces.
 enum { piece_chunks = 24 };
 
 static float *piece_buffer(long count) {
