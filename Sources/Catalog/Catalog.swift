@@ -10,7 +10,13 @@ public final class Catalog: Sendable {
     public let path: String
     /// Schema versions that this open applied (empty when the file was already current).
     public let appliedMigrations: [String]
-    let pool: DatabasePool
+    /// Opened without write access (a catalog on read-only media, or a file this user may not write):
+    /// searches work, writes fail with a one-line error.
+    public let isReadOnly: Bool
+    /// The writable pool; nil when read-only.
+    let pool: DatabasePool?
+    /// The read-only connection; nil when writable.
+    let readOnlyQueue: DatabaseQueue?
 
     /// `$XDG_DATA_HOME/clip-search/catalog.sqlite`, or `~/.local/share/clip-search/catalog.sqlite`.
     public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
@@ -48,6 +54,25 @@ public final class Catalog: Sendable {
         var configuration = Configuration()
         // A writer holding the lock for one batch must not make readers or a second writer fail.
         configuration.busyMode = .timeout(30)
+        // A reader that may not write the file or its folder opens it read-only. Where SQLite cannot
+        // create the WAL index (-shm) next to it, e.g. on read-only media, the file is opened as immutable,
+        // which is what such media are.
+        let folderPath = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let writable = access(path, W_OK) == 0 && access(folderPath, W_OK) == 0
+        if exists, createIfMissing, !writable {
+            throw CatalogError.cannotOpen(
+                path: path, reason: "no write access to the file or its folder (SQLite keeps its -wal and -shm files there); writing the catalog needs both")
+        }
+        isReadOnly = exists && !createIfMissing && !writable
+        if isReadOnly {
+            configuration.readonly = true
+            let reader = try Self.openReadOnly(path: path, configuration: configuration)
+            self.readOnlyQueue = reader
+            self.pool = nil
+            appliedMigrations = []
+            try Self.checkSchemaWithoutMigrating(reader, path: path)
+            return
+        }
         configuration.prepareDatabase { db in
             // NORMAL is durable against process crashes in WAL mode (only power loss may drop the
             // last commits), and much faster than FULL for many small transactions.
@@ -60,6 +85,7 @@ public final class Catalog: Sendable {
             throw CatalogError.cannotOpen(path: path, reason: "\(error)")
         }
         self.pool = pool
+        self.readOnlyQueue = nil
         let migrator = CatalogSchema.migrator
         do {
             let (before, superseded) = try pool.read { db in
@@ -84,6 +110,43 @@ public final class Catalog: Sendable {
             throw error
         } catch {
             throw CatalogError.database(path: path, operation: "migration", reason: "\(error)")
+        }
+    }
+
+    static func openReadOnly(path: String, configuration: Configuration) throws -> DatabaseQueue {
+        func usable(_ queue: DatabaseQueue) throws -> DatabaseQueue {
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        }
+        do {
+            return try usable(try DatabaseQueue(path: path, configuration: configuration))
+        } catch {
+            let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+            do {
+                return try usable(try DatabaseQueue(path: "file:\(escaped)?immutable=1", configuration: configuration))
+            } catch {
+                throw CatalogError.cannotOpen(path: path, reason: "no write access, and SQLite cannot read it read-only: \(error)")
+            }
+        }
+    }
+
+    /// A read-only catalog cannot be migrated: it must already be at this version's schema.
+    static func checkSchemaWithoutMigrating(_ reader: DatabaseQueue, path: String) throws {
+        let migrator = CatalogSchema.migrator
+        do {
+            let (applied, superseded, complete) = try reader.read { db in
+                (try migrator.appliedIdentifiers(db), try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+            }
+            if superseded {
+                throw CatalogError.newerSchema(path: path, unknownMigrations: applied.subtracting(Set(migrator.migrations)).sorted())
+            }
+            guard complete else {
+                throw CatalogError.cannotOpen(path: path, reason: "read-only, and written by an older clip-search; open it once with write access to upgrade it")
+            }
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError.cannotOpen(path: path, reason: "no write access, and SQLite cannot read it read-only: \(error)")
         }
     }
 
@@ -113,6 +176,9 @@ public final class Catalog: Sendable {
     /// Runs `body` in one write transaction: all of it is committed, or none of it.
     public func write<T>(_ operation: String = "write", _ body: (CatalogWriter) throws -> T) throws -> T {
         do {
+            guard let pool else {
+                throw CatalogError.cannotOpen(path: path, reason: "opened read-only (no write access to the file or its folder); \(operation) needs write access")
+            }
             return try pool.write { db in try body(CatalogWriter(db: db, catalogPath: path)) }
         } catch let error as CatalogError {
             throw error
@@ -123,7 +189,9 @@ public final class Catalog: Sendable {
 
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {
-            return try pool.read(body)
+            if let pool { return try pool.read(body) }
+            guard let readOnlyQueue else { throw CatalogError.cannotOpen(path: path, reason: "no connection") }
+            return try readOnlyQueue.read(body)
         } catch let error as CatalogError {
             throw error
         } catch {

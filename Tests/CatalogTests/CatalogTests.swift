@@ -45,7 +45,7 @@ final class CatalogTests: XCTestCase {
         try catalog.write { try $0.upsertMedia(record("/photos/a.jpg", hash: "bb")) }
         XCTAssertEqual(try catalog.loadEmbeddings(modelID: "m1").count, 0)
 
-        let mode = try catalog.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        let mode = try XCTUnwrap(catalog.pool).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(mode, "wal")
         XCTAssertEqual(try catalog.integrityCheck(), ["ok"])
     }
@@ -75,7 +75,7 @@ final class CatalogTests: XCTestCase {
         XCTAssertEqual(try catalog.embeddings(mediaID: copy, modelID: "m1").map(\.vector), [[1, 0]])
         try catalog.write { try $0.deleteMedia(ids: [id, copy]) }
         XCTAssertEqual(try catalog.statistics().mediaCount, 0)
-        let orphans = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM embeddings") }
+        let orphans = try XCTUnwrap(catalog.pool).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM embeddings") }
         XCTAssertEqual(orphans, 0, "deleting media deletes its vectors")
     }
 
@@ -114,6 +114,44 @@ final class CatalogTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("dimension 3, got a vector of 2"), "\(error)")
         }
         XCTAssertEqual(try catalog.statistics().mediaCount, 0, "the failed transaction left nothing behind")
+    }
+
+    /// A catalog this process may not write (here: immutable, so even root may not) is searched read-only;
+    /// a write, or opening it to index, is a one-line error; nothing in the file changes.
+    func testCatalogWithoutWriteAccessIsReadOnly() throws {
+        let path = folder.appendingPathComponent("frozen.sqlite").path
+        do {
+            let catalog = try Catalog(path: path)
+            try catalog.write { writer in
+                try writer.registerModel(id: "m1", name: "tiny", dimension: 3)
+                let id = try writer.upsertMedia(record("/photos/a.jpg", hash: "aa"))
+                try writer.replaceEmbeddings(mediaID: id, modelID: "m1", [FrameEmbedding(vector: [0.6, 0.8, 0])])
+            }
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        func chattr(_ flag: String) -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            process.arguments = [flag, path]
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return -1 }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        try XCTSkipUnless(chattr("+i") == 0, "chattr +i is not available here (needs root and an ext4-like file system)")
+        defer { _ = chattr("-i") }
+        // A checkpoint may have left -wal/-shm files; the read-only open must cope either way.
+        let reader = try Catalog(path: path, createIfMissing: false)
+        XCTAssertTrue(reader.isReadOnly)
+        XCTAssertEqual(try reader.statistics().mediaCount, 1)
+        XCTAssertEqual(try reader.loadEmbeddings(modelID: "m1").vectors, [0.6, 0.8, 0])
+        XCTAssertThrowsError(try reader.write { try $0.upsertMedia(self.record("/photos/b.jpg", hash: "bb")) }) { error in
+            XCTAssertTrue("\(error)".contains("read-only") && "\(error)".contains(path), "\(error)")
+        }
+        XCTAssertThrowsError(try Catalog(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("no write access"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
     }
 
     func testMissingCatalogIsAnErrorForReaders() {
