@@ -147,11 +147,14 @@ AMX_TARGET void cs_amx_pack_transposed(const float *source, long k, long n, long
 // TDPBF16PS reads: for each 16-row band, its round_up(k, 32) / 32 chunks of 16×32 values, 1 KB each,
 // one after another. A tile load then reads 1 KB of consecutive memory instead of 16 rows one plane
 // width apart, which the 32×32 product sustains ~10–20 % faster on this machine. Padding columns
-// are zero; padding rows up to a multiple of 32 are zeroed by the call whose range reaches m.
+// are zero. Padding rows are zeroed by the call whose range reaches m, as far as cs_amx_linear reads
+// them: a last block of at most 16 rows is multiplied as one 16-row band, so a 10-token query zeroes
+// 6 rows, not 22 (the rest of the allocation stays unwritten).
 AMX_TARGET void cs_amx_convert_rows(const float *x, long m, long k, long ldx, long row_begin, long row_end,
                                     uint16_t *high, uint16_t *low) {
-    long width = round_up(k, 32);
-    long last = row_end >= m ? round_up(m, 32) : row_end;
+    long width = round_up(k, 32), tail = m % 32;
+    long padded = tail == 0 ? m : tail <= 16 ? round_up(m, 16) : round_up(m, 32);
+    long last = row_end >= m ? padded : row_end;
     for (long row = row_begin; row < last; row++) {
         // Row `row` of the band starting at row - row % 16 owns 32 values of every chunk tile.
         long band_start = (row / 16) * 16 * width + (row % 16) * 32;
