@@ -201,7 +201,8 @@ static inline void store_block(const float *block, long rows, long columns, cons
 
 // `high` and `low` point at the first of two 16-row bands (see cs_amx_convert_rows); a band is
 // 16 * width values long. The three products run hi·lo, hi·hi, lo·hi, so each step replaces one operand
-// pair: 8 tile loads per chunk instead of 10 (~10 % faster at 320 rows in a /tmp harness).
+// pair: 8 tile loads per chunk instead of 10 (within noise of the 10-load order on the model's shapes
+// in scripts/bench/amx-ab.sh).
 // Chunks [chunk_begin, chunk_end) are added to the block in `accumulator` (`resume`) or to zero.
 AMX_TARGET static void block_32x32(const uint16_t *high, const uint16_t *low, long width, const uint16_t *weights,
                                    long chunk_begin, long chunk_end, int passes, int resume, float *accumulator) {

@@ -15,8 +15,8 @@ public final class Catalog: Sendable {
     public let isReadOnly: Bool
     /// The writable pool; nil when read-only.
     let pool: DatabasePool?
-    /// The read-only connection; nil when writable.
-    let readOnlyQueue: DatabaseQueue?
+    /// Every read goes here: the pool, or the read-only connection.
+    let reader: any DatabaseReader
 
     /// `$XDG_DATA_HOME/clip-search/catalog.sqlite`, or `~/.local/share/clip-search/catalog.sqlite`.
     public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
@@ -67,7 +67,7 @@ public final class Catalog: Sendable {
         if isReadOnly {
             configuration.readonly = true
             let reader = try Self.openReadOnly(path: path, configuration: configuration)
-            self.readOnlyQueue = reader
+            self.reader = reader
             self.pool = nil
             appliedMigrations = []
             try Self.checkSchemaWithoutMigrating(reader, path: path)
@@ -85,7 +85,7 @@ public final class Catalog: Sendable {
             throw CatalogError.cannotOpen(path: path, reason: "\(error)")
         }
         self.pool = pool
-        self.readOnlyQueue = nil
+        self.reader = pool
         let migrator = CatalogSchema.migrator
         do {
             let (before, superseded) = try pool.read { db in
@@ -189,9 +189,7 @@ public final class Catalog: Sendable {
 
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {
-            if let pool { return try pool.read(body) }
-            guard let readOnlyQueue else { throw CatalogError.cannotOpen(path: path, reason: "no connection") }
-            return try readOnlyQueue.read(body)
+            return try reader.read(body)
         } catch let error as CatalogError {
             throw error
         } catch {

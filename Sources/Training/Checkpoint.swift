@@ -8,6 +8,7 @@ public enum Checkpoint {
     /// Files copied from the source model folder next to the weights (those that exist).
     static let companionFiles = ["config.json", "vocab.json", "merges.txt", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
                                  "special_tokens_map.json", "preprocessor_config.json"]
+    public static let modelFileName = "model.safetensors"
     public static let stateFileName = "training_state.json"
     public static let optimizerFileName = "optimizer_state.safetensors"
 
@@ -17,7 +18,7 @@ public enum Checkpoint {
             let tensors = model.parameters.orderedTensors.map { entry in
                 (name: entry.name, shape: entry.tensor.shape, values: UnsafeBufferPointer(start: UnsafePointer(entry.tensor.pointer), count: entry.tensor.count))
             }
-            try SafeTensorsWriter.write(tensors, to: directory.appendingPathComponent("model.safetensors"))
+            try SafeTensorsWriter.write(tensors, to: directory.appendingPathComponent(modelFileName))
             for name in companionFiles {
                 var origin = source.appendingPathComponent(name)
                 if name == "config.json", let configFile { origin = configFile }

@@ -118,7 +118,7 @@ public final class TrainingSession {
 
     /// Without --resume, a folder that already holds weights or a training state is not overwritten.
     static func refuseExistingCheckpoint(in directory: URL) throws {
-        for name in [Checkpoint.stateFileName, "model.safetensors"]
+        for name in [Checkpoint.stateFileName, Checkpoint.modelFileName]
         where FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
             throw TrainingError.invalidOption(
                 "--out '\(directory.path)' already holds \(name); pass --resume to continue that run, or choose another folder")
