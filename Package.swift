@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers point one way:
-//   C shims (COpenBLAS, CTensorKernels, CImageCodecs)
+//   C shims (COpenBLAS, CTensorKernels, CImageCodecs), Prefetching (a producer thread on a bounded queue)
 //   → TensorCore → ImageCodecs / Tokenizers → CLIPModels → Training
 //   → Catalog / VectorIndex / ModelStore → SearchCore → Server → ClipSearchCLI (`clip-search`).
 let optimizedC: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
@@ -30,25 +30,27 @@ let package = Package(
                 .linkedLibrary("gif"), .linkedLibrary("tiff"), .linkedLibrary("heif"),
             ]
         ),
+        // A producer thread ahead of its consumer on a bounded queue (image pipeline, video frames)
+        .target(name: "Prefetching"),
         // Tensor core
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CTensorKernels"]),
         // Media decoding and text tokenization (no tensor dependency)
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
         .target(name: "Tokenizers"),
         // Layers and models
-        .target(name: "CLIPModels", dependencies: ["TensorCore", "ImageCodecs", "Tokenizers"]),
+        .target(name: "CLIPModels", dependencies: ["TensorCore", "ImageCodecs", "Tokenizers", "Prefetching"]),
         // Training
-        .target(name: "Training", dependencies: ["TensorCore", "CLIPModels", "ImageCodecs"]),
+        .target(name: "Training", dependencies: ["TensorCore", "CLIPModels", "ImageCodecs", "Prefetching"]),
         // Catalog, vector index, model store
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "VectorIndex", dependencies: ["TensorCore"]),
         .target(name: "ModelStore", dependencies: []),
         // Search core: indexer, searcher, queries
         // Video: ffprobe/ffmpeg subprocesses, frame sampling, moment merging, export
-        .target(name: "Media", dependencies: ["ImageCodecs"]),
+        .target(name: "Media", dependencies: ["ImageCodecs", "Prefetching"]),
         .target(name: "SearchCore", dependencies: ["CLIPModels", "Catalog", "VectorIndex", "ModelStore", "ImageCodecs", "Media"]),
         // Web page and REST API
-        .target(name: "Server", dependencies: ["SearchCore", "Catalog", "ImageCodecs", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "Server", dependencies: ["SearchCore", "CLIPModels", "Catalog", "ImageCodecs", .product(name: "Hummingbird", package: "hummingbird")]),
         // Procedural demo scenes and captions (the demo model's training data)
         .target(name: "DemoScenes", dependencies: ["ImageCodecs", "CLIPModels"]),
         // Command-line tool
@@ -63,7 +65,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "ModelStore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "CLIPModelsTests", dependencies: ["CLIPModels"]),
+        .testTarget(name: "CLIPModelsTests", dependencies: ["CLIPModels", "Prefetching"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import ImageCodecs
 import TensorCore
@@ -63,96 +62,66 @@ public final class CLIPEmbedder: Sendable {
         return result
     }
 
-    /// Preprocessed pixels [count, 3, size, size] for decoded images.
-    public func pixelValues(for images: [RGBImage]) -> Tensor {
-        let size = model.imageSize
-        let plane = 3 * size * size
-        let tensor = Tensor(uninitializedShape: [images.count, 3, size, size])
-        let destination = tensor.pointer
-        Parallel.forRanges(count: images.count, minimumPerThread: 1) { start, end in
-            for index in start..<end {
-                let values = preprocessor.pixelValues(for: images[index])
-                values.withUnsafeBufferPointer { (destination + index * plane).update(from: $0.baseAddress!, count: plane) }
+    /// This model's image pipeline (decode → preprocess → batch); `encode` is its last stage.
+    public func imagePipeline(decoding: ImageDecoding = .exact, batchSize: Int? = nil) -> ImagePipeline {
+        ImagePipeline(preprocessor: preprocessor, imageSize: model.imageSize, decoding: decoding, batchSize: batchSize ?? imageBatchSize)
+    }
+
+    /// The image tower, the pipeline's last stage: a unit vector per item of the batch that has an
+    /// image. A failed forward pass fails those items and leaves the others as they were.
+    public func encode<Note>(_ batch: PreparedImageBatch<Note>) -> EmbeddedImageBatch<Note> {
+        let embeddings = Result<Tensor, Error>(catching: {
+            guard batch.pixelValues.shape[0] > 0 else { return batch.pixelValues }
+            let embeddings = try model.encodeImages(pixelValues: batch.pixelValues)
+            Operations.normalizeRowsInPlace(embeddings)
+            return embeddings
+        })
+        let vectors = batch.rows.map { row -> ImageResult<[Float]> in
+            switch (row, embeddings) {
+            case (.value(let index), .success(let embeddings)): return .value(embeddings.row(index))
+            case (.value, .failure(let error)): return .failed(ModelError.backend("encoding failed: \(error)"))
+            case (.skipped, _): return .skipped
+            case (.failed(let error), _): return .failed(error)
             }
         }
-        return tensor
+        return EmbeddedImageBatch(notes: batch.notes, vectors: vectors)
     }
 
-    /// L2-normalised image embeddings, one per image, in order.
-    public func embed(images: [RGBImage]) throws -> [[Float]] {
-        var result: [[Float]] = []
-        for start in stride(from: 0, to: images.count, by: imageBatchSize) {
-            let chunk = Array(images[start..<min(images.count, start + imageBatchSize)])
-            result += try embed(pixelValues: pixelValues(for: chunk))
-        }
-        return result
-    }
-
-    func embed(pixelValues: Tensor) throws -> [[Float]] {
-        let embeddings = try model.encodeImages(pixelValues: pixelValues)
-        Operations.normalizeRowsInPlace(embeddings)
-        return (0..<pixelValues.shape[0]).map { embeddings.row($0) }
-    }
-
-    /// Decodes, preprocesses and embeds image files. Decoding the next batch overlaps encoding of the
-    /// current one; a file that fails to decode yields its error and the others go on.
-    /// `scaledJPEGDecoding` lets libjpeg shrink large JPEGs while decoding (see `ImageDecoder.decode(…minimumShortSide:)`).
-    public func embed(imageFiles urls: [URL], limits: DecodeLimits = .default, scaledJPEGDecoding: Bool = false) -> [Result<[Float], Error>] {
-        guard !urls.isEmpty else { return [] }
-        let batches = stride(from: 0, to: urls.count, by: imageBatchSize).map { Array(urls[$0..<min(urls.count, $0 + imageBatchSize)]) }
-        let size = model.imageSize
-        let plane = 3 * size * size
-
-        func prepare(_ batch: [URL]) -> (Tensor, [Result<Int, Error>]) {
-            let pixels = Tensor(uninitializedShape: [batch.count, 3, size, size])
-            var outcomes = [Result<Int, Error>](repeating: .success(0), count: batch.count)
-            let destination = pixels.pointer
-            outcomes.withUnsafeMutableBufferPointer { slots in
-                Parallel.forRanges(count: batch.count, minimumPerThread: 1) { start, end in
-                    for index in start..<end {
-                        do {
-                            let image = scaledJPEGDecoding
-                                ? try ImageDecoder.decode(fileAt: batch[index], limits: limits, minimumShortSide: preprocessor.shortestEdge)
-                                : try ImageDecoder.decode(fileAt: batch[index], limits: limits)
-                            let values = preprocessor.pixelValues(for: image)
-                            values.withUnsafeBufferPointer { (destination + index * plane).update(from: $0.baseAddress!, count: plane) }
-                            slots[index] = .success(index)
-                        } catch {
-                            (destination + index * plane).update(repeating: 0, count: plane)
-                            slots[index] = .failure(error)
-                        }
+    /// Unit vectors of images, in order, through the whole pipeline: decoding of the next batch
+    /// overlaps encoding of the current one; a source that fails yields its error and the others go on.
+    public func embed(_ sources: [ImageSource], decoding: ImageDecoding = .exact) -> [Result<[Float], Error>] {
+        var results: [Result<[Float], Error>] = []
+        results.reserveCapacity(sources.count)
+        do {
+            try imagePipeline(decoding: decoding).run(sources, input: { .image($0, note: ()) }) { batch in
+                for vector in encode(batch).vectors {
+                    switch vector {
+                    case .value(let values): results.append(.success(values))
+                    case .failed(let error): results.append(.failure(error))
+                    case .skipped: results.append(.failure(ModelError.invalidInput("no image to embed")))
                     }
                 }
+                return true
             }
-            return (pixels, outcomes)
-        }
-
-        var results: [Result<[Float], Error>] = []
-        let prefetchGroup = DispatchGroup()
-        let pending = UnsafeMutablePointer<(Tensor, [Result<Int, Error>])?>.allocate(capacity: 1)
-        pending.initialize(to: nil)
-        defer { pending.deinitialize(count: 1); pending.deallocate() }
-        var current = prepare(batches[0])
-        for index in batches.indices {
-            if index + 1 < batches.count {
-                // The main thread waits on the group before reading `pending`, so this is race-free.
-                let job = UncheckedSendable(value: { pending.pointee = prepare(batches[index + 1]) })
-                DispatchQueue.global().async(group: prefetchGroup) { job.value() }
-            }
-            let (pixels, outcomes) = current
-            let embeddings: Result<[[Float]], Error> = Result { try embed(pixelValues: pixels) }
-            for (position, outcome) in outcomes.enumerated() {
-                switch (outcome, embeddings) {
-                case (.failure(let error), _): results.append(.failure(error))
-                case (.success, .failure(let error)): results.append(.failure(error))
-                case (.success, .success(let vectors)): results.append(.success(vectors[position]))
-                }
-            }
-            if index + 1 < batches.count {
-                prefetchGroup.wait()
-                current = pending.pointee!
-            }
+        } catch {
+            // Neither stage throws for a list of sources; should one ever, no input goes unanswered.
+            while results.count < sources.count { results.append(.failure(error)) }
         }
         return results
+    }
+
+    /// Image files (decoded exactly as Pillow does unless `decoding` says otherwise).
+    public func embed(imageFiles urls: [URL], decoding: ImageDecoding = .exact) -> [Result<[Float], Error>] {
+        embed(urls.map(ImageSource.file), decoding: decoding)
+    }
+
+    /// Decoded images; the first failure is thrown.
+    public func embed(images: [RGBImage]) throws -> [[Float]] {
+        try embed(images.map(ImageSource.image)).map { try $0.get() }
+    }
+
+    /// An image held in memory (an upload); `name` appears in error messages.
+    public func embed(imageData data: Data, name: String, decoding: ImageDecoding = .exact) throws -> [Float] {
+        try embed([.data(data, name: name)], decoding: decoding)[0].get()
     }
 }

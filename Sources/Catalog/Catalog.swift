@@ -245,6 +245,13 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// `CatalogWriter.embeddedMediaID` outside a transaction: the last committed state.
+    public func embeddedMediaID(contentHash: String, modelID: String, mediaType: MediaType) throws -> Int64? {
+        try read("hash query") { db in
+            try CatalogWriter.embeddedMediaID(db, contentHash: contentHash, modelID: modelID, mediaType: mediaType)
+        }
+    }
+
     public func model(id: String) throws -> ModelRecord? {
         try models().first { $0.id == id }
     }

@@ -69,6 +69,21 @@ public struct CatalogWriter {
             """, arguments: [toMediaID, fromMediaID, modelID])
     }
 
+    /// A row of `mediaType` whose content is `contentHash` and that has vectors of `modelID` (what a
+    /// copy of that content takes its vectors from), as this transaction sees it.
+    public func embeddedMediaID(contentHash: String, modelID: String, mediaType: MediaType) throws -> Int64? {
+        try Self.embeddedMediaID(db, contentHash: contentHash, modelID: modelID, mediaType: mediaType)
+    }
+
+    static func embeddedMediaID(_ db: Database, contentHash: String, modelID: String, mediaType: MediaType) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT m.id FROM media m
+            WHERE m.content_hash = ? AND m.media_type = ? AND m.status = 'ok'
+            AND EXISTS(SELECT 1 FROM embeddings e WHERE e.media_id = m.id AND e.model_id = ?)
+            ORDER BY m.id LIMIT 1
+            """, arguments: [contentHash, mediaType.rawValue, modelID])
+    }
+
     /// Points an existing row (and so all its vectors) at a new path: a moved or renamed file.
     public func moveMedia(id: Int64, to record: MediaRecord) throws {
         // A stale row may still hold the destination path (a file replaced by the moved one).
@@ -83,6 +98,16 @@ public struct CatalogWriter {
     public func deleteMedia(ids: [Int64]) throws {
         let statement = try db.cachedStatement(sql: "DELETE FROM media WHERE id = ?")
         for id in ids { try statement.execute(arguments: [id]) }
+    }
+
+    /// Marks runs still recorded as running as interrupted: their process was killed (only a run
+    /// holding the index lock may call this, so none of them is still going). Their end time stays
+    /// unknown. Returns how many there were.
+    @discardableResult
+    public func markAbandonedRunsInterrupted() throws -> Int {
+        try db.execute(sql: "UPDATE index_runs SET status = ? WHERE status = ?",
+                       arguments: [IndexRunStatus.interrupted.rawValue, IndexRunStatus.running.rawValue])
+        return db.changesCount
     }
 
     public func beginIndexRun(modelID: String, roots: [String]) throws -> Int64 {

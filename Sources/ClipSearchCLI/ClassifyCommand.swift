@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIPModels
 import Foundation
 import SearchCore
 
@@ -38,7 +39,7 @@ struct ClassifyCommand: ParsableCommand {
         let labelList = try labelsFile.map(Classifier.labels(fileAt:)) ?? (labels ?? "").split(separator: ",").map(String.init)
         let searchModel = try model.load()
         let classifier = try Classifier(model: searchModel, labels: labelList)
-        let results = ImagePipeline(embedder: searchModel.embedder).embed(imageFiles: images)
+        let results = searchModel.embedder.embed(imageFiles: images.map { URL(fileURLWithPath: $0) }, decoding: .scaledJPEG)
         let output = LineOutput()
         var failures = 0
         var objects: [String] = []

@@ -40,7 +40,7 @@ struct EmbedCommand: ParsableCommand {
             output.write("{\"type\":\"text\",\"input\":\(JSONText.string(text)),\"embedding\":\(JSONText.floats(vector))}")
         }
         var failures = 0
-        let results = embedder.embed(imageFiles: images.map { URL(fileURLWithPath: $0) }, scaledJPEGDecoding: fastDecode)
+        let results = embedder.embed(imageFiles: images.map { URL(fileURLWithPath: $0) }, decoding: fastDecode ? .scaledJPEG : .exact)
         for (path, result) in zip(images, results) {
             switch result {
             case .success(let vector):

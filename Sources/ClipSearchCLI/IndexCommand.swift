@@ -1,6 +1,8 @@
 import ArgumentParser
 import Catalog
+import CLIPModels
 import Foundation
+import Media
 import SearchCore
 
 struct IndexCommand: ParsableCommand {
@@ -46,21 +48,19 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         let searchModel = try model.load()
         let database = try catalog.open(createIfMissing: true)
-        let runLock = try IndexRunLock(catalogPath: database.path)
-        defer { withExtendedLifetime(runLock) {} }
         let interrupt = InterruptFlag()
         interrupt.install(message: "stopping after the current batch (Ctrl-C again to quit now)…")
         var options = IndexOptions(roots: folders)
         options.includeHidden = includeHidden
         options.batchSize = batchSize
         options.pauseAfterBatch = pauseAfterBatch
+        options.photoDecoding = exactDecoding ? .exact : .scaledJPEG
+        options.videos = video.indexOptions()
         let progress = ProgressDisplay(enabled: !quiet)
-        let pipeline = ImagePipeline(embedder: searchModel.embedder, allowsJPEGScaling: !exactDecoding)
-        var summary = try Indexer(catalog: database, model: searchModel, pipeline: pipeline).run(
+        let summary = try Indexer(catalog: database, model: searchModel).run(
             options, shouldStop: { interrupt.isRaised }, progress: progress.update)
         progress.finish()
-        try indexVideos(into: &summary, model: searchModel, catalog: database, arguments: video, interrupt: interrupt)
-        print(json ? summaryJSON(summary) : summaryText(summary, catalogPath: database.path))
+        print(json ? try summaryJSON(summary) : summaryText(summary, catalogPath: database.path))
         if summary.interrupted { throw ExitCode(130) }
     }
 
@@ -84,27 +84,20 @@ struct IndexCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    func summaryJSON(_ summary: IndexSummary) -> String {
-        let counters = summary.counters
-        let fields: [(String, String)] = [
-            ("run_id", "\(summary.runID)"), ("interrupted", "\(summary.interrupted)"),
-            ("seconds", String(format: "%.3f", summary.seconds)), ("scanned", "\(counters.scanned)"),
-            ("embedded", "\(counters.embedded)"), ("unchanged", "\(counters.unchanged)"), ("moved", "\(counters.moved)"),
-            ("copied", "\(counters.copied)"), ("removed", "\(counters.removed)"), ("failed", "\(counters.failed)"),
-            ("failures", "[" + summary.failures.map { "{\"path\":\(JSONText.string($0.path)),\"reason\":\(JSONText.string($0.reason))}" }
-                .joined(separator: ",") + "]"),
-            ("unreadable_folders", "[" + summary.unreadableFolders.map(JSONText.string).joined(separator: ",") + "]"),
-        ]
-        return "{" + fields.map { "\(JSONText.string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    func summaryJSON(_ summary: IndexSummary) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(summary), as: UTF8.self)
     }
 }
 
-/// A progress bar with count, rate and ETA on a terminal; plain lines (at most one per 2 s) otherwise.
+/// A progress bar with count, rate and ETA on a terminal, and a line per video in seconds of video
+/// with the speed as a multiple of real time; plain lines (at most one per 2 s) when not a terminal.
 final class ProgressDisplay {
     let enabled: Bool
     let isTerminal = isatty(STDERR_FILENO) == 1
     private var lastLine = -Double.infinity
-    private var drewBar = false
+    private var drewLine = false
 
     init(enabled: Bool) {
         self.enabled = enabled
@@ -112,6 +105,7 @@ final class ProgressDisplay {
 
     func update(_ progress: IndexProgress) {
         guard enabled, progress.total > 0 else { return }
+        if let video = progress.video { return update(video) }
         if progress.processed == 0 {
             standardError("indexing \(progress.total) new or changed files")
             return
@@ -124,15 +118,34 @@ final class ProgressDisplay {
             let width = 30
             let filled = progress.total > 0 ? width * progress.processed / progress.total : 0
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(bar) \(counts)  \(speed)  ETA \(formatDuration(eta))".utf8))
-            drewBar = true
+            show("\(bar) \(counts)  \(speed)  ETA \(formatDuration(eta))")
         } else if progress.seconds - lastLine >= 2 || progress.processed == progress.total {
             lastLine = progress.seconds
             standardError("progress: \(counts) files, \(speed), ETA \(formatDuration(eta))")
         }
     }
 
+    private func update(_ progress: VideoIndexProgress) {
+        guard progress.videoCount > 0 else { return }
+        let speed = progress.seconds > 0 ? progress.totalVideoSeconds / progress.seconds : 0
+        let name = (progress.path as NSString).lastPathComponent
+        let text = "video \(min(progress.videoIndex + 1, progress.videoCount))/\(progress.videoCount) \(name): "
+            + "\(VideoTime.format(progress.position)) of \(VideoTime.format(progress.duration))"
+            + String(format: "  %.1f× real time", speed)
+        if isTerminal {
+            show(text)
+        } else if progress.seconds - lastLine >= 2 {
+            lastLine = progress.seconds
+            standardError("progress: " + text)
+        }
+    }
+
+    private func show(_ line: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+        drewLine = true
+    }
+
     func finish() {
-        if drewBar { FileHandle.standardError.write(Data("\n".utf8)) }
+        if drewLine { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -47,68 +47,20 @@ struct VideoIndexArguments: ParsableArguments {
     }
 }
 
-extension IndexCommand {
-    /// Runs the video indexer over the same folders and folds its counters into the photo summary.
-    func indexVideos(into summary: inout IndexSummary, model searchModel: SearchModel, catalog database: Catalog,
-                     arguments: VideoIndexArguments, interrupt: InterruptFlag) throws {
-        guard !arguments.noVideos, !summary.interrupted else { return }
-        var options = VideoIndexOptions(roots: folders)
-        options.includeHidden = includeHidden
-        options.sampling = arguments.sampling
-        options.framePrecisionLimit = arguments.videoPrecision == .bf16 ? .bfloat16 : nil
-        let display = VideoProgressDisplay(enabled: !quiet)
+extension VideoIndexArguments {
+    /// Video options of an index run: nil with --no-videos, or without ffmpeg (said on stderr;
+    /// photos still index, and video rows stay as they are).
+    func indexOptions() -> VideoIndexOptions? {
+        guard !noVideos else { return nil }
         let tools: FFmpegTools
         do { tools = try FFmpegTools.locate() } catch {
-            // Without ffmpeg photos still index; videos are reported, not silently ignored.
             standardError("videos skipped: \(error)")
-            return
+            return nil
         }
-        let videos = try VideoIndexer(catalog: database, model: searchModel, tools: tools).run(
-            options, shouldStop: { interrupt.isRaised }, progress: display.update)
-        display.finish()
-        let counters = videos.counters
-        summary.counters.scanned += counters.scanned
-        summary.counters.embedded += counters.embedded
-        summary.counters.unchanged += counters.unchanged
-        summary.counters.moved += counters.moved
-        summary.counters.copied += counters.copied
-        summary.counters.removed += counters.removed
-        summary.counters.failed += counters.failed
-        summary.failures += videos.failures
-        summary.interrupted = summary.interrupted || videos.interrupted
-        summary.seconds += videos.seconds
-    }
-}
-
-/// Video progress in seconds of video, with the speed as a multiple of real time.
-final class VideoProgressDisplay {
-    let enabled: Bool
-    let isTerminal = isatty(STDERR_FILENO) == 1
-    private var lastLine = -Double.infinity
-    private var drewLine = false
-
-    init(enabled: Bool) {
-        self.enabled = enabled
-    }
-
-    func update(_ progress: VideoIndexProgress) {
-        guard enabled, progress.videoCount > 0 else { return }
-        let speed = progress.seconds > 0 ? progress.totalVideoSeconds / progress.seconds : 0
-        let name = (progress.path as NSString).lastPathComponent
-        let text = "video \(min(progress.videoIndex + 1, progress.videoCount))/\(progress.videoCount) \(name): "
-            + "\(VideoTime.format(progress.position)) of \(VideoTime.format(progress.duration))"
-            + String(format: "  %.1f× real time", speed)
-        if isTerminal {
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
-            drewLine = true
-        } else if progress.seconds - lastLine >= 2 {
-            lastLine = progress.seconds
-            standardError("progress: " + text)
-        }
-    }
-
-    func finish() {
-        if drewLine { FileHandle.standardError.write(Data("\n".utf8)) }
+        var options = VideoIndexOptions(tools: tools)
+        options.sampling = sampling
+        options.framePrecisionLimit = videoPrecision == .bf16 ? .bfloat16 : nil
+        return options
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ImageCodecs
+import Prefetching
 
 /// How much of the stream ffmpeg decodes: the main speed-for-recall trade-off.
 public enum DecodingMode: String, Sendable, CaseIterable {

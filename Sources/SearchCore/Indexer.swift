@@ -1,13 +1,19 @@
 import Catalog
+import CLIPModels
 import Dispatch
 import Foundation
+import Media
 import TensorCore
 
 public struct IndexOptions: Sendable {
     public var roots: [String]
     public var includeHidden = false
-    /// Files per transaction and per forward pass.
+    /// Photos per transaction and per forward pass.
     public var batchSize = 32
+    /// How photos are decoded: large JPEGs DCT-scaled by default (`.exact` only to compare with it).
+    public var photoDecoding = ImageDecoding.scaledJPEG
+    /// Videos are indexed too when set; nil indexes photos only and leaves video rows alone.
+    public var videos: VideoIndexOptions?
     /// Test hook: sleep after each committed batch so a test can kill the process mid-run.
     public var pauseAfterBatch: Double = 0
 
@@ -16,12 +22,27 @@ public struct IndexOptions: Sendable {
     }
 }
 
-public struct IndexFailure: Sendable, Equatable {
+public struct VideoIndexOptions: Sendable {
+    public var tools: FFmpegTools
+    public var sampling = SamplingOptions()
+    /// The most precision frame embeddings get. bf16 (default): one bf16 pass on AMX weights, ~3×
+    /// less tile work than bf16x3, frame vectors within ~2e-3 per element (cosine ≥ 0.9999), about
+    /// what `fast` decoding's skipped deblocking does on long-GOP video (`video-precision.sh`).
+    /// nil: the model's own precision, as for photos.
+    public var framePrecisionLimit: MatrixPrecision? = .bfloat16
+
+    public init(tools: FFmpegTools) {
+        self.tools = tools
+    }
+}
+
+public struct IndexFailure: Sendable, Equatable, Codable {
     public var path: String
     public var reason: String
 }
 
-public struct IndexSummary: Sendable {
+/// What one run did, as `index --json` prints it (the counters at the top level).
+public struct IndexSummary: Sendable, Codable {
     public var runID: Int64
     public var counters: IndexRunCounters
     public var failures: [IndexFailure]
@@ -29,187 +50,117 @@ public struct IndexSummary: Sendable {
     public var unreadableFolders: [String]
     public var interrupted: Bool
     public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", interrupted, seconds, failures, unreadableFolders = "unreadable_folders"
+    }
+
+    public init(runID: Int64, counters: IndexRunCounters, failures: [IndexFailure], unreadableFolders: [String], interrupted: Bool, seconds: Double) {
+        self.runID = runID
+        self.counters = counters
+        self.failures = failures
+        self.unreadableFolders = unreadableFolders
+        self.interrupted = interrupted
+        self.seconds = seconds
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        runID = try container.decode(Int64.self, forKey: .runID)
+        counters = try IndexRunCounters(from: decoder)
+        failures = try container.decode([IndexFailure].self, forKey: .failures)
+        unreadableFolders = try container.decode([String].self, forKey: .unreadableFolders)
+        interrupted = try container.decode(Bool.self, forKey: .interrupted)
+        seconds = try container.decode(Double.self, forKey: .seconds)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try counters.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(interrupted, forKey: .interrupted)
+        try container.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
+        try container.encode(failures, forKey: .failures)
+        try container.encode(unreadableFolders, forKey: .unreadableFolders)
+    }
 }
 
-/// Reported after the scan and after every committed batch.
+/// Reported after the scan, after every committed photo batch, and while videos are sampled.
 public struct IndexProgress: Sendable {
+    /// Files done of those needing work (photos first, then videos).
     public var processed: Int
     public var total: Int
+    /// The run's wall-clock seconds so far.
+    public var seconds: Double
+    /// While videos are indexed: which one and how far into it.
+    public var video: VideoIndexProgress?
+}
+
+public struct VideoIndexProgress: Sendable {
+    public var path: String
+    public var videoIndex: Int
+    public var videoCount: Int
+    /// Seconds of this video processed, and its duration.
+    public var position: Double
+    public var duration: Double
+    /// Seconds of video processed in this run, over all videos, and the wall-clock seconds of the
+    /// run's video stage so far.
+    public var totalVideoSeconds: Double
     public var seconds: Double
 }
 
-/// Brings the catalog in line with folders on disk for one model.
+/// Brings the catalog in line with folders on disk for one model: photos and videos in one run.
 ///
-/// Unchanged files (same size and modification time, vector present) are skipped without being read;
-/// others are read once, hashed and, unless identical bytes already have a vector (a move, rename
-/// or copy), decoded and embedded. Decoding of the next batch overlaps encoding of the current one.
-/// Each batch commits in one transaction with the run's counters, so an interrupted run loses at
-/// most the batch in flight and the next run resumes where it stopped. Rows of files that vanished
-/// are removed only at the end of a complete run, so moves spread over batches are still found.
+/// The stages of a run: **scan** (one walk of the folders and the catalog's rows under them) →
+/// **classify** (same size and modification time and a vector, or a recorded failure: unchanged,
+/// never read; the rest needs work; rows whose file is gone are move candidates) → **embed and
+/// commit** photos in batches through the image pipeline (identical bytes already embedded are a
+/// move, rename or copy and are not decoded), then videos one by one, each batch or video one
+/// transaction carrying the run's counters → **remove** rows whose file vanished, only after a
+/// complete run, so moves spread over batches are still found → **finish** the run row.
+/// An interrupted run loses at most the batch in flight and the next run resumes where it stopped.
+/// A run holds the catalog's index lock from start to end.
 public final class Indexer: Sendable {
     public let catalog: Catalog
     public let model: SearchModel
-    public let pipeline: ImagePipeline
 
-    public init(catalog: Catalog, model: SearchModel, pipeline: ImagePipeline? = nil) {
+    public init(catalog: Catalog, model: SearchModel) {
         self.catalog = catalog
         self.model = model
-        self.pipeline = pipeline ?? ImagePipeline(embedder: model.embedder)
     }
 
-    public func run(_ options: IndexOptions, shouldStop: @Sendable () -> Bool = { false },
+    public func run(_ options: IndexOptions, shouldStop: @escaping @Sendable () -> Bool = { false },
                     progress: (IndexProgress) -> Void = { _ in }) throws -> IndexSummary {
         guard options.batchSize >= 1 else { throw SearchError.invalidOption(name: "batch size", reason: "\(options.batchSize) must be at least 1") }
+        let lock = try IndexRunLock(catalogPath: catalog.path)
+        defer { withExtendedLifetime(lock) {} }
         let started = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        let modelID = model.identifier
-        let roots = options.roots.map(MediaScanner.absolutePath)
-        let scanner = MediaScanner(includeHidden: options.includeHidden)
+        let elapsed = { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
 
-        var scanned: [String: ScannedFile] = [:]
-        var unreadable: [String] = []
-        var known: [String: MediaState] = [:]
-        for root in roots {
-            let result = try scanner.scan(root: root)
-            for file in result.files where file.mediaType == .photo { scanned[file.path] = file }
-            unreadable += result.unreadableFolders
-            // Video rows belong to VideoIndexer (VideoIndexing.swift); this run must not remove them.
-            for state in try catalog.mediaStates(under: root, modelID: modelID) where state.record.mediaType == .photo { known[state.record.path] = state }
+        let plan = try classify(try scan(options))
+        let log = try IndexRunLog.begin(catalog: catalog, model: model, roots: plan.roots, counters: plan.counters)
+        func report(_ processed: Int, _ video: VideoIndexProgress?) {
+            progress(IndexProgress(processed: processed, total: plan.photos.count + plan.videos.count, seconds: elapsed(), video: video))
         }
-        let runID = try catalog.write("run start") { writer in
-            try writer.registerModel(id: modelID, name: model.name, dimension: model.embedder.dimension)
-            return try writer.beginIndexRun(modelID: modelID, roots: roots)
-        }
-
-        var counters = IndexRunCounters()
-        counters.scanned = scanned.count
-        let work = filesNeedingWork(scanned, known: known, counters: &counters)
-        // Photo rows whose file is gone, except under folders we could not list: candidates for moves.
-        // Video rows belong to the video indexer.
-        var missing = known.values.filter { state in
-            state.record.mediaType == .photo && scanned[state.record.path] == nil
-                && !unreadable.contains { state.record.path.hasPrefix($0 + "/") }
-        }.sorted { $0.record.path < $1.record.path }
-        var movable: [String: [Int64]] = [:]
-        for state in missing where state.hasEmbedding && state.record.status == .ok {
-            movable[state.record.contentHash, default: []].append(state.record.id ?? -1)
-        }
-        let knownHashes = try catalog.embeddedContentHashes(modelID: modelID)
-
-        var failures: [IndexFailure] = []
-        var claimed = Set<Int64>()
-        var processed = 0
-        progress(IndexProgress(processed: 0, total: work.count, seconds: elapsed()))
-
-        let batches = stride(from: 0, to: work.count, by: options.batchSize).map { Array(work[$0..<min(work.count, $0 + options.batchSize)]) }
-        let pipeline = self.pipeline
-        let group = DispatchGroup()
-        let next = UnsafeMutablePointer<[PreparedImage]>.allocate(capacity: 1)
-        next.initialize(to: [])
-        defer { next.deinitialize(count: 1); next.deallocate() }
-        var current = batches.first.map { pipeline.prepare(paths: $0.map(\.path), knownHashes: knownHashes) } ?? []
-        var interrupted = false
-
-        for (batchIndex, batch) in batches.enumerated() {
-            let hasNext = batchIndex + 1 < batches.count && !shouldStop()
-            if hasNext {
-                // The loop waits on the group before reading `next`, so this is race-free.
-                let job = UncheckedSendable(value: { next.pointee = pipeline.prepare(paths: batches[batchIndex + 1].map(\.path), knownHashes: knownHashes) })
-                DispatchQueue.global().async(group: group) { job.value() }
-            }
-            let pixels = current.compactMap { item -> [Float]? in if case .pixels(let values) = item.outcome { return values } else { return nil } }
-            let encoded: Result<[[Float]], Error> = Result { try pipeline.encode(pixels) }
-            var vectorIndex = 0
-            try catalog.write("batch commit") { writer in
-                for (file, item) in zip(batch, current) {
-                    var record = MediaRecord(path: file.path, size: file.size, modificationTime: file.modificationTime,
-                                             contentHash: item.contentHash, width: item.width, height: item.height)
-                    switch item.outcome {
-                    case .failed(let reason):
-                        record.status = .failed
-                        record.error = reason
-                        try writer.upsertMedia(record)
-                        failures.append(IndexFailure(path: file.path, reason: reason))
-                        counters.failed += 1
-                    case .known(let sourceID):
-                        if var candidates = movable[item.contentHash], let movedID = candidates.popLast() {
-                            movable[item.contentHash] = candidates
-                            claimed.insert(movedID)
-                            if let old = missing.first(where: { $0.record.id == movedID })?.record {
-                                (record.width, record.height) = (old.width, old.height)
-                            }
-                            try writer.moveMedia(id: movedID, to: record)
-                            counters.moved += 1
-                        } else {
-                            if let state = known[file.path], state.hasEmbedding, state.record.contentHash == item.contentHash {
-                                let existing = state.record
-                                // Touched but identical: the row and its vector stay.
-                                (record.width, record.height) = (existing.width, existing.height)
-                                try writer.upsertMedia(record)
-                                counters.unchanged += 1
-                            } else {
-                                let id = try writer.upsertMedia(record)
-                                try writer.copyEmbeddings(fromMediaID: sourceID, toMediaID: id, modelID: modelID)
-                                counters.copied += 1
-                            }
-                        }
-                    case .pixels:
-                        switch encoded {
-                        case .success(let vectors):
-                            let id = try writer.upsertMedia(record)
-                            try writer.replaceEmbeddings(mediaID: id, modelID: modelID, [FrameEmbedding(vector: vectors[vectorIndex])])
-                            vectorIndex += 1
-                            counters.embedded += 1
-                        case .failure(let error):
-                            record.status = .failed
-                            record.error = "encoding failed: \(error)"
-                            try writer.upsertMedia(record)
-                            failures.append(IndexFailure(path: file.path, reason: record.error ?? ""))
-                            counters.failed += 1
-                        }
-                    }
-                }
-                try writer.updateIndexRun(id: runID, counters: counters, status: .running)
-            }
-            processed += batch.count
-            progress(IndexProgress(processed: processed, total: work.count, seconds: elapsed()))
-            if options.pauseAfterBatch > 0 { Thread.sleep(forTimeInterval: options.pauseAfterBatch) }
-            if hasNext {
-                group.wait()
-                current = next.pointee
-            }
-            if shouldStop() && batchIndex + 1 < batches.count {
-                interrupted = true
-                break
+        report(0, nil)
+        var interrupted = try indexPhotos(plan, options: options, log: log, shouldStop: shouldStop) { report($0, nil) }
+        if !interrupted, let videos = options.videos {
+            interrupted = try indexVideos(plan.videos, options: videos, log: log, shouldStop: shouldStop) { done, video in
+                report(plan.photos.count + done, video)
             }
         }
-        if interrupted || shouldStop() && processed < work.count {
-            try catalog.write("run end") { try $0.updateIndexRun(id: runID, counters: counters, status: .interrupted) }
-            return IndexSummary(runID: runID, counters: counters, failures: failures, unreadableFolders: unreadable,
-                                interrupted: true, seconds: elapsed())
+        if interrupted {
+            try log.finishInterrupted()
+        } else {
+            try log.removeMissing(plan.missing)
         }
-        missing.removeAll { $0.record.id.map(claimed.contains) ?? true }
-        counters.removed = missing.count
-        try catalog.write("removal of deleted files") { writer in
-            try writer.deleteMedia(ids: missing.compactMap(\.record.id))
-            try writer.updateIndexRun(id: runID, counters: counters, status: .completed)
-        }
-        return IndexSummary(runID: runID, counters: counters, failures: failures, unreadableFolders: unreadable,
-                            interrupted: false, seconds: elapsed())
+        return IndexSummary(runID: log.runID, counters: log.counters, failures: log.failures, unreadableFolders: plan.unreadableFolders,
+                            interrupted: interrupted, seconds: elapsed())
     }
 }
 
-/// Scanned files in path order, except those whose size and modification time match a catalog row
-/// that has a vector (or failed before): those are counted as unchanged and never read.
-func filesNeedingWork(_ scanned: [String: ScannedFile], known: [String: MediaState], counters: inout IndexRunCounters) -> [ScannedFile] {
-    var work: [ScannedFile] = []
-    for file in scanned.values.sorted(by: { $0.path < $1.path }) {
-        if let state = known[file.path], state.record.size == file.size, state.record.modificationTime == file.modificationTime,
-           state.hasEmbedding || state.record.status == .failed {
-            counters.unchanged += 1
-        } else {
-            work.append(file)
-        }
-    }
-    return work
+/// The part of an error message after the path it starts with (the summary shows the path apart).
+func failureReason(_ error: Error, path: String) -> String {
+    let text = "\(error)"
+    return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
 }

@@ -16,9 +16,12 @@ public struct MediaScanner: Sendable {
     public static let photoExtensions: Set<String> = [
         "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif",
     ]
+    public static let videoExtensions: Set<String> = [
+        "mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "m2ts", "wmv", "flv", "3gp", "ogv",
+    ]
 
     public var includeHidden: Bool
-    /// Lower-case extension → media type. The video indexer adds its extensions as `.video`.
+    /// Lower-case extension → media type (photos only unless given; the indexer adds videos).
     public var extensions: [String: MediaType]
 
     public init(includeHidden: Bool = false, extensions: [String: MediaType]? = nil) {

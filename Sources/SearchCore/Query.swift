@@ -92,7 +92,7 @@ public struct Query: Sendable, Equatable {
     /// Text terms that end like a photo or video file name (`beach.jpg`, `~/clips/a.mp4`): most likely
     /// a mistyped or missing path that is being searched as text, which the caller should say.
     public var textsNamingFiles: [String] {
-        let mediaExtensions = MediaScanner.photoExtensions.union(VideoIndexOptions.videoExtensions)
+        let mediaExtensions = MediaScanner.photoExtensions.union(MediaScanner.videoExtensions)
         return terms.compactMap { term in
             guard case .text(let text) = term.input, !text.contains(where: \.isNewline) else { return nil }
             return mediaExtensions.contains((text as NSString).pathExtension.lowercased()) ? text : nil

@@ -1,4 +1,5 @@
 import Catalog
+import CLIPModels
 import Foundation
 import VectorIndex
 
@@ -17,7 +18,8 @@ public struct SearchResult: Sendable, Equatable {
 public final class Searcher: @unchecked Sendable {
     public let catalog: Catalog
     public let model: SearchModel
-    public let pipeline: ImagePipeline
+    /// How image queries are decoded: as the indexer decodes photos, so an indexed image queried by itself scores 1.
+    public let imageDecoding = ImageDecoding.scaledJPEG
     private let lock = NSLock()
     private var table: EmbeddingTable
     private var index: FlatVectorIndex
@@ -25,7 +27,6 @@ public final class Searcher: @unchecked Sendable {
     public init(catalog: Catalog, model: SearchModel, mediaType: MediaType? = nil) throws {
         self.catalog = catalog
         self.model = model
-        self.pipeline = ImagePipeline(embedder: model.embedder)
         (table, index) = try Self.load(catalog: catalog, model: model, mediaType: mediaType)
     }
 
@@ -54,10 +55,10 @@ public final class Searcher: @unchecked Sendable {
     /// Unit query vector: texts through the text tower, images through the indexer's decode path
     /// (so an indexed image queried by itself scores 1).
     public func queryVector(_ query: Query) throws -> [Float] {
-        try Self.queryVector(query, model: model, pipeline: pipeline)
+        try Self.queryVector(query, model: model, imageDecoding: imageDecoding)
     }
 
-    public static func queryVector(_ query: Query, model: SearchModel, pipeline: ImagePipeline) throws -> [Float] {
+    public static func queryVector(_ query: Query, model: SearchModel, imageDecoding: ImageDecoding = .scaledJPEG) throws -> [Float] {
         var embeddings = [[Float]?](repeating: nil, count: query.terms.count)
         var texts: [(Int, String)] = [], images: [(Int, String)] = []
         for (position, term) in query.terms.enumerated() {
@@ -67,7 +68,8 @@ public final class Searcher: @unchecked Sendable {
             }
         }
         for ((position, _), vector) in zip(texts, try model.embedder.embed(texts: texts.map(\.1))) { embeddings[position] = vector }
-        for ((position, _), result) in zip(images, pipeline.embed(imageFiles: images.map(\.1))) { embeddings[position] = try result.get() }
+        let vectors = model.embedder.embed(imageFiles: images.map { URL(fileURLWithPath: $0.1) }, decoding: imageDecoding)
+        for ((position, _), result) in zip(images, vectors) { embeddings[position] = try result.get() }
         return try query.combine(embeddings.compactMap { $0 })
     }
 

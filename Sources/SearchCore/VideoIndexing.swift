@@ -1,133 +1,54 @@
 import Catalog
+import CLIPModels
 import Dispatch
 import Foundation
 import Media
 import ModelStore
 import TensorCore
 
-public struct VideoIndexOptions: Sendable {
-    public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "m2ts", "wmv", "flv", "3gp", "ogv"]
-
-    public var roots: [String]
-    public var includeHidden = false
-    public var sampling = SamplingOptions()
-    /// The most precision frame embeddings get. bf16 (default): one bf16 pass on AMX weights, ~3×
-    /// less tile work than bf16x3, frame vectors within ~2e-3 per element (cosine ≥ 0.9999), about
-    /// what `fast` decoding's skipped deblocking does on long-GOP video (`video-precision.sh`).
-    /// nil: the model's own precision, as for photos.
-    public var framePrecisionLimit: MatrixPrecision? = .bfloat16
-
-    public init(roots: [String]) {
-        self.roots = roots
-    }
-}
-
-/// Reported while a video is sampled (seconds of video done) and after each video.
-public struct VideoIndexProgress: Sendable {
-    public var path: String
-    public var videoIndex: Int
-    public var videoCount: Int
-    /// Seconds of this video processed, and its duration.
-    public var position: Double
-    public var duration: Double
-    /// Seconds of video processed in this run, over all videos, and the run's wall-clock seconds.
-    public var totalVideoSeconds: Double
-    public var seconds: Double
-}
-
-/// Indexes the videos under folders into the same catalog as photos: one vector per sampled frame
-/// (keyed by its time), media type, duration, codec and size on the media row.
-///
-/// Incremental like the photo indexer (same size and modification time and vectors present, or a
-/// recorded failure: skipped; identical content elsewhere: vectors copied). Each video commits in
-/// one transaction, so an interrupted run keeps every finished video. Bad videos are recorded as
-/// failed with the reason and skipped. Only video rows are ever touched or removed here.
-public final class VideoIndexer: Sendable {
-    public let catalog: Catalog
-    public let model: SearchModel
-    public let pipeline: ImagePipeline
-    public let tools: FFmpegTools
-
-    public init(catalog: Catalog, model: SearchModel, tools: FFmpegTools, pipeline: ImagePipeline? = nil) {
-        self.catalog = catalog
-        self.model = model
-        self.tools = tools
-        self.pipeline = pipeline ?? ImagePipeline(embedder: model.embedder)
-    }
-
+extension Indexer {
     /// The sampler's frame size follows the model's resize target.
-    public func sampler(_ options: SamplingOptions) -> VideoFrameSampler {
-        var options = options
-        options.shortSide = model.embedder.preprocessor.shortestEdge
-        return VideoFrameSampler(tools: tools, options: options)
+    func sampler(_ options: VideoIndexOptions) -> VideoFrameSampler {
+        var sampling = options.sampling
+        sampling.shortSide = model.embedder.preprocessor.shortestEdge
+        return VideoFrameSampler(tools: options.tools, options: sampling)
     }
 
-    public func run(_ options: VideoIndexOptions, shouldStop: @escaping @Sendable () -> Bool = { false },
-                    progress: (VideoIndexProgress) -> Void = { _ in }) throws -> IndexSummary {
+    /// The video stage: one vector per sampled frame (keyed by its time), and media type, duration,
+    /// codec and size on the row. Each video commits in one transaction, so an interrupted run keeps
+    /// every finished video; a video whose content another row has is copied, not sampled; a bad video
+    /// is recorded as failed with the reason. True when stopped before the end.
+    func indexVideos(_ files: [ScannedFile], options: VideoIndexOptions, log: IndexRunLog, shouldStop: @escaping @Sendable () -> Bool,
+                     progress: (_ processed: Int, VideoIndexProgress) -> Void) throws -> Bool {
+        let sampler = self.sampler(options)
+        let probe = VideoProbe(tools: options.tools)
         let started = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        let modelID = model.identifier
-        let roots = options.roots.map(MediaScanner.absolutePath)
-        let scanner = MediaScanner(includeHidden: options.includeHidden,
-                                   extensions: Dictionary(uniqueKeysWithValues: VideoIndexOptions.videoExtensions.map { ($0, MediaType.video) }))
-        var scanned: [String: ScannedFile] = [:]
-        var unreadable: [String] = []
-        var known: [String: MediaState] = [:]
-        for root in roots {
-            let result = try scanner.scan(root: root)
-            for file in result.files { scanned[file.path] = file }
-            unreadable += result.unreadableFolders
-            for state in try catalog.mediaStates(under: root, modelID: modelID) where state.record.mediaType == .video {
-                known[state.record.path] = state
-            }
-        }
-        // No video here and none known: leave no trace (no run row) in a photos-only catalog.
-        if scanned.isEmpty && known.isEmpty {
-            return IndexSummary(runID: 0, counters: IndexRunCounters(), failures: [], unreadableFolders: unreadable,
-                                interrupted: false, seconds: elapsed())
-        }
-        let runID = try catalog.write("video run start") { writer in
-            try writer.registerModel(id: modelID, name: model.name, dimension: model.embedder.dimension)
-            return try writer.beginIndexRun(modelID: modelID, roots: roots)
-        }
-        var counters = IndexRunCounters()
-        counters.scanned = scanned.count
-        let work = filesNeedingWork(scanned, known: known, counters: &counters)
-        let missing = known.values.filter { state in
-            scanned[state.record.path] == nil && !unreadable.contains { state.record.path.hasPrefix($0 + "/") }
-        }
-        var failures: [IndexFailure] = []
         var videoSeconds = 0.0
-        var interrupted = false
-        let sampler = self.sampler(options.sampling)
-        let probe = VideoProbe(tools: tools)
-        var knownHashes = try catalog.embeddedContentHashes(modelID: modelID)
-
-        for (videoIndex, file) in work.enumerated() {
-            if shouldStop() {
-                interrupted = true
-                break
+        for (videoIndex, file) in files.enumerated() {
+            if shouldStop() { return true }
+            var record = MediaRecord(path: file.path, size: file.size, modificationTime: file.modificationTime, contentHash: "", mediaType: .video)
+            func report(done: Int, position: Double, duration: Double, totalVideoSeconds: Double) {
+                progress(done, VideoIndexProgress(path: file.path, videoIndex: done, videoCount: files.count, position: position, duration: duration,
+                                                  totalVideoSeconds: totalVideoSeconds,
+                                                  seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
             }
-            var record = MediaRecord(path: file.path, size: file.size, modificationTime: file.modificationTime,
-                                     contentHash: "", mediaType: .video)
+            var copySource: Int64?
             let outcome: Result<[FrameEmbedding], Error>
-            var copiedFrom: Int64?
             do {
                 record.contentHash = try Self.fingerprint(path: file.path, size: file.size)
                 let info = try probe.probe(path: file.path)
                 (record.width, record.height) = (info.displayWidth, info.displayHeight)
                 record.duration = info.duration
                 record.codec = info.codec
-                if let source = knownHashes[record.contentHash], try catalog.media(id: source)?.mediaType == .video {
-                    copiedFrom = source
+                copySource = try catalog.embeddedMediaID(contentHash: record.contentHash, modelID: log.modelID, mediaType: .video)
+                if copySource != nil {
                     outcome = .success([])
                 } else {
                     let base = videoSeconds
                     outcome = Result {
                         try MatrixPrecision.$productLimit.withValue(options.framePrecisionLimit) {
                             try embedFrames(path: file.path, info: info, sampler: sampler, shouldStop: shouldStop) { position in
-                                progress(VideoIndexProgress(path: file.path, videoIndex: videoIndex, videoCount: work.count, position: position,
-                                                            duration: info.duration, totalVideoSeconds: base + position, seconds: elapsed()))
+                                report(done: videoIndex, position: position, duration: info.duration, totalVideoSeconds: base + position)
                             }
                         }
                     }
@@ -136,89 +57,58 @@ public final class VideoIndexer: Sendable {
             } catch {
                 outcome = .failure(error)
             }
-            if case .failure(let error) = outcome, error is SamplingStopped {
-                interrupted = true
-                break
-            }
-            try catalog.write("video commit") { writer in
-                switch outcome {
-                case .success(let frames):
-                    let id = try writer.upsertMedia(record)
-                    knownHashes[record.contentHash] = id
-                    if let copiedFrom {
-                        try writer.copyEmbeddings(fromMediaID: copiedFrom, toMediaID: id, modelID: modelID)
-                        counters.copied += 1
-                    } else {
-                        try writer.replaceEmbeddings(mediaID: id, modelID: modelID, frames)
-                        counters.embedded += 1
-                    }
-                case .failure(let error):
-                    record.status = .failed
-                    record.error = ImagePipeline.reason(error, path: file.path)
-                    try writer.upsertMedia(record)
-                    failures.append(IndexFailure(path: file.path, reason: record.error ?? "\(error)"))
-                    counters.failed += 1
+            if case .failure(let error) = outcome, error is SamplingStopped { return true }
+            try log.commit("video commit") { writer in
+                switch (outcome, copySource) {
+                case (.success, let source?): try log.copied(record, from: source, in: writer)
+                case (.success(let frames), nil): try log.embedded(record, frames, in: writer)
+                case (.failure(let error), _): try log.failed(record, reason: failureReason(error, path: file.path), in: writer)
                 }
-                try writer.updateIndexRun(id: runID, counters: counters, status: .running)
             }
-            progress(VideoIndexProgress(path: file.path, videoIndex: videoIndex + 1, videoCount: work.count, position: record.duration ?? 0,
-                                        duration: record.duration ?? 0, totalVideoSeconds: videoSeconds, seconds: elapsed()))
+            report(done: videoIndex + 1, position: record.duration ?? 0, duration: record.duration ?? 0, totalVideoSeconds: videoSeconds)
         }
-        if !interrupted {
-            counters.removed = missing.count
-        }
-        try catalog.write("video run end") { writer in
-            if !interrupted { try writer.deleteMedia(ids: missing.compactMap(\.record.id)) }
-            try writer.updateIndexRun(id: runID, counters: counters, status: interrupted ? .interrupted : .completed)
-        }
-        return IndexSummary(runID: runID, counters: counters, failures: failures, unreadableFolders: unreadable,
-                            interrupted: interrupted, seconds: elapsed())
+        return false
     }
 
-    /// Samples, preprocesses and embeds one video's frames in batches of at most `frameBatchSize`;
-    /// ffmpeg decodes ahead of the encoder in its own process.
-    func embedFrames(path: String, info: VideoInfo, sampler: VideoFrameSampler, shouldStop: () -> Bool,
+    /// Samples a video's frames into the image pipeline (ffmpeg decodes ahead in its own process; the
+    /// pipeline preprocesses and batches them ahead of the tower) and embeds them in batches of at
+    /// most `frameBatchSize`.
+    func embedFrames(path: String, info: VideoInfo, sampler: VideoFrameSampler, shouldStop: @escaping @Sendable () -> Bool,
                      position: (Double) -> Void) throws -> [FrameEmbedding] {
-        let batchSize = max(1, min(model.embedder.imageBatchSize, Self.frameBatchSize))
-        let preprocessor = model.embedder.preprocessor
-        var times: [Double] = []
-        var pixels: [[Float]] = []
+        let embedder = model.embedder
+        let pipeline = embedder.imagePipeline(batchSize: min(embedder.imageBatchSize, Self.frameBatchSize))
         var result: [FrameEmbedding] = []
-        func flush() throws {
-            let vectors = try pipeline.encode(pixels)
-            for (time, vector) in zip(times, vectors) {
-                // Two samples can share a time (a shot change on the interval grid): keep one.
-                if let last = result.last, last.frameTime == time { continue }
-                result.append(FrameEmbedding(frameTime: time, vector: vector))
-            }
-            position(times.last ?? 0)
-            times.removeAll(keepingCapacity: true)
-            pixels.removeAll(keepingCapacity: true)
-        }
-        func sample(_ sampler: VideoFrameSampler) throws -> SamplingSummary {
-            try sampler.sample(path: path, info: info, shouldStop: shouldStop) { frame in
-                times.append(frame.time)
-                pixels.append(preprocessor.pixelValues(for: frame.image))
-                if pixels.count >= batchSize { try flush() }
-            }
-        }
-        let summary: SamplingSummary
         do {
-            summary = try sample(sampler)
+            try pipeline.run(produce: { emit in
+                let summary = try sampler.sample(path: path, info: info, shouldStop: shouldStop) { try emit($0) }
+                if summary.stopped { throw SamplingStopped() }
+            }, input: { (frame: VideoFrame) in .image(.image(frame.image), note: frame.time) }) { prepared in
+                let batch = embedder.encode(prepared)
+                for (time, vector) in zip(batch.notes, batch.vectors) {
+                    switch vector {
+                    case .value(let vector):
+                        // Two samples can share a time (a shot change on the interval grid): keep one.
+                        if let last = result.last, last.frameTime == time { continue }
+                        result.append(FrameEmbedding(frameTime: time, vector: vector))
+                    case .failed(let error): throw error
+                    case .skipped: continue
+                    }
+                }
+                position(batch.notes.last ?? 0)
+                return true
+            }
         } catch let error as MediaError where sampler.options.decoding == .fast && Self.isShortfall(error) {
             // Skipping B-frames yields nothing on streams made of B-frames: decode everything instead
-            // (the frames of the first attempt are dropped with this call's locals).
+            // (the frames of the first attempt are dropped).
             var full = sampler
             full.options.decoding = .full
             return try embedFrames(path: path, info: info, sampler: full, shouldStop: shouldStop, position: position)
         }
-        if summary.stopped { throw SamplingStopped() }
-        if !pixels.isEmpty { try flush() }
         return result
     }
 }
 
-extension VideoIndexer {
+extension Indexer {
     /// Frames embed in small batches: the batch still in hand when ffmpeg finishes is work that no
     /// longer overlaps decoding, and 8 frames (400 rows for ViT-B/32) already keep the tile kernels busy.
     static let frameBatchSize = 8

@@ -1,4 +1,5 @@
 import Catalog
+import CLIPModels
 import Dispatch
 import Foundation
 import ImageCodecs
@@ -10,7 +11,7 @@ public final class SearchService: @unchecked Sendable {
     public let catalog: Catalog
     public let model: SearchModel
     public let options: ServerOptions
-    let pipeline: ImagePipeline
+    let imageDecoding: ImageDecoding
     private let lock = NSLock()
     private var searcher: Searcher?
     private var signature: CatalogSignature?
@@ -35,9 +36,7 @@ public final class SearchService: @unchecked Sendable {
         self.catalog = catalog
         self.model = model
         self.options = options
-        var pipeline = ImagePipeline(embedder: model.embedder)
-        pipeline.limits = DecodeLimits(maxPixels: options.maxUploadPixels)
-        self.pipeline = pipeline
+        imageDecoding = ImageDecoding(limits: DecodeLimits(maxPixels: options.maxUploadPixels), scalesJPEG: true)
         try reload()
     }
 
@@ -114,7 +113,7 @@ public final class SearchService: @unchecked Sendable {
     }
 
     public func embed(imageData: Data, name: String) throws -> [Float] {
-        try modelLock.withLock { try pipeline.embed(imageData: imageData, name: name) }
+        try modelLock.withLock { try model.embedder.embed(imageData: imageData, name: name, decoding: imageDecoding) }
     }
 
     /// A catalog item's direction: its vector, or the mean of a video's frames (or the frame at `time`).

@@ -1,15 +1,16 @@
 import CLIPModels
 import Foundation
 import ImageCodecs
+import Prefetching
 import TensorCore
 
-/// Pairs turned into model inputs: captions tokenized once, images decoded and preprocessed on demand
-/// (and kept when they fit a memory budget, since every epoch needs them again).
+/// Pairs turned into model inputs: captions tokenized once, images decoded (exactly as Pillow does)
+/// and preprocessed on demand through the image pipeline, and kept when they fit a memory budget,
+/// since every epoch needs them again.
 public final class PairDataset: @unchecked Sendable {
     public private(set) var pairs: [ImageCaptionPair]
     public private(set) var tokenIDs: [[Int]]
-    let preprocessor: CLIPImagePreprocessor
-    let imageSize: Int
+    let pipeline: ImagePipeline
     private var cache: [Int: [Float]] = [:]
     private let cacheLimit: Int
     private let lock = NSLock()
@@ -23,8 +24,7 @@ public final class PairDataset: @unchecked Sendable {
             guard ids.count > maximumTokens, let last = ids.last else { return ids }
             return Array(ids.prefix(maximumTokens - 1)) + [last]
         }
-        self.preprocessor = preprocessor
-        self.imageSize = imageSize
+        pipeline = ImagePipeline(preprocessor: preprocessor, imageSize: imageSize, decoding: .exact)
         cacheLimit = cacheBytes / max(1, 3 * imageSize * imageSize * 4)
     }
 
@@ -34,11 +34,14 @@ public final class PairDataset: @unchecked Sendable {
     /// (naming `sourcePath`, the pairs file, and the line).
     public func validateImages(sourcePath: String = "pairs") -> [String] {
         var keep: [Int] = [], warnings: [String] = []
-        let results = decode(Array(pairs.indices))
-        for (index, result) in zip(pairs.indices, results) {
-            switch result {
-            case .success: keep.append(index)
-            case .failure(let error): warnings.append("warning: \(sourcePath):\(pairs[index].line): \(error) (skipped)")
+        for start in stride(from: 0, to: pairs.count, by: pipeline.batchSize) {
+            let indices = Array(start..<min(pairs.count, start + pipeline.batchSize))
+            for (index, error) in zip(indices, load(indices).errors) {
+                if let error {
+                    warnings.append("warning: \(sourcePath):\(pairs[index].line): \(error) (skipped)")
+                } else {
+                    keep.append(index)
+                }
             }
         }
         if keep.count != pairs.count {
@@ -53,49 +56,52 @@ public final class PairDataset: @unchecked Sendable {
         return warnings
     }
 
-    private func decode(_ indices: [Int]) -> [Result<[Float], Error>] {
-        var results = [Result<[Float], Error>](repeating: .success([]), count: indices.count)
-        let pairs = self.pairs, preprocessor = self.preprocessor
-        results.withUnsafeMutableBufferPointer { slots in
-            let shared = UncheckedSendable(value: slots)
-            Parallel.forRanges(count: indices.count, minimumPerThread: 1) { start, end in
-                for position in start..<end {
-                    let index = indices[position]
-                    self.lock.lock()
-                    let cached = self.cache[index]
-                    self.lock.unlock()
-                    if let cached { shared.value[position] = .success(cached); continue }
-                    do {
-                        let image = try ImageDecoder.decode(fileAt: pairs[index].image)
-                        let values = preprocessor.pixelValues(for: image)
-                        self.lock.lock()
-                        if self.cache.count < self.cacheLimit { self.cache[index] = values }
-                        self.lock.unlock()
-                        shared.value[position] = .success(values)
-                    } catch {
-                        shared.value[position] = .failure(error)
-                    }
+    /// Model input [indices.count, 3, size, size] of the given pairs' images: cached ones copied, the
+    /// others through the pipeline (and cached while there is room); a failed image's row is zero.
+    private func load(_ indices: [Int]) -> (pixelValues: Tensor, errors: [Error?]) {
+        let size = pipeline.imageSize, plane = 3 * size * size
+        let output = Tensor(uninitializedShape: [indices.count, 3, size, size])
+        let cached = lock.withLock { indices.map { cache[$0] } }
+        let missing = indices.indices.filter { cached[$0] == nil }
+        let files = missing.map { pairs[indices[$0]].image }
+        let decoded = pipeline.prepare(Array(files.indices)) { ImageInput.image(.file(files[$0]), note: $0) }
+        var errors = [Error?](repeating: nil, count: indices.count)
+        func copy(_ source: UnsafePointer<Float>, to position: Int) {
+            (output.pointer + position * plane).update(from: source, count: plane)
+        }
+        for (position, pixels) in cached.enumerated() {
+            pixels?.withUnsafeBufferPointer { copy($0.baseAddress!, to: position) }
+        }
+        lock.withLock {
+            for (position, row) in zip(missing, decoded.rows) {
+                guard case .value(let row) = row else {
+                    if case .failed(let error) = row { errors[position] = error }
+                    (output.pointer + position * plane).update(repeating: 0, count: plane)
+                    continue
                 }
+                let source = decoded.pixelValues.pointer + row * plane
+                copy(source, to: position)
+                if cache.count < cacheLimit { cache[indices[position]] = Array(UnsafeBufferPointer(start: source, count: plane)) }
             }
         }
-        return results
+        return (output, errors)
     }
 
     /// Pixel values [indices.count, 3, size, size] and token ids of the given pairs.
     public func batch(_ indices: [Int]) throws -> (pixelValues: Tensor, tokenIDs: [[Int]]) {
-        let plane = 3 * imageSize * imageSize
-        let pixels = Tensor(uninitializedShape: [indices.count, 3, imageSize, imageSize])
-        for (position, result) in decode(indices).enumerated() {
-            let values: [Float]
-            do { values = try result.get() } catch {
-                throw TrainingError.model("\(pairs[indices[position]].image.path): \(error)")
-            }
-            guard values.count == plane else {
-                throw TrainingError.model("\(pairs[indices[position]].image.path): preprocessing gave \(values.count) values, expected \(plane)")
-            }
-            values.withUnsafeBufferPointer { (pixels.pointer + position * plane).update(from: $0.baseAddress!, count: plane) }
+        let (pixels, errors) = load(indices)
+        if let (position, error) = errors.enumerated().first(where: { $0.element != nil }) {
+            throw TrainingError.model("\(pairs[indices[position]].image.path): \(error!)")
         }
         return (pixels, indices.map { tokenIDs[$0] })
+    }
+
+    /// `batch` for each index list, in order, on the pipeline's prefetching stage: the next batch
+    /// is decoded while `body` works on the current one. `body` returns false to stop.
+    public func batches(_ lists: [[Int]], _ body: (_ pixelValues: Tensor, _ tokenIDs: [[Int]]) throws -> Bool) throws {
+        try Prefetch.run(capacity: pipeline.prefetchedBatches, produce: { [self] push in
+            for indices in lists { try push(try batch(indices)) }
+        }, consume: { try body($0.pixelValues, $0.tokenIDs) })
     }
 }
 
@@ -142,18 +148,19 @@ extension ContrastiveTrainer {
         let count = indices.count, dimension = model.projectionDimension
         guard count > 0 else { return RetrievalMetrics(textToImageRecall: [:], imageToTextRecall: [:], meanLoss: 0, pairCount: 0) }
         let images = Tensor(uninitializedShape: [count, dimension]), texts = Tensor(uninitializedShape: [count, dimension])
-        var lossTotal = 0.0, lossPairs = 0
-        for start in stride(from: 0, to: count, by: batchSize) {
-            let chunk = Array(indices[start..<min(count, start + batchSize)])
-            let (pixels, tokens) = try dataset.batch(chunk)
+        var lossTotal = 0.0, lossPairs = 0, start = 0
+        let chunks = stride(from: 0, to: count, by: batchSize).map { Array(indices[$0..<min(count, $0 + batchSize)]) }
+        try dataset.batches(chunks) { pixels, tokens in
             let (chunkImages, chunkTexts) = try embed(pixelValues: pixels, tokenIDs: tokens)
-            images.rows(start, count: chunk.count).copy(from: chunkImages)
-            texts.rows(start, count: chunk.count).copy(from: chunkTexts)
-            if chunk.count >= 2 {
+            images.rows(start, count: tokens.count).copy(from: chunkImages)
+            texts.rows(start, count: tokens.count).copy(from: chunkTexts)
+            if tokens.count >= 2 {
                 let loss = ContrastiveLoss.evaluate(imageEmbeddings: chunkImages, textEmbeddings: chunkTexts, logLogitScale: logLogitScale)
-                lossTotal += Double(loss.loss) * Double(chunk.count)
-                lossPairs += chunk.count
+                lossTotal += Double(loss.loss) * Double(tokens.count)
+                lossPairs += tokens.count
             }
+            start += tokens.count
+            return true
         }
         Operations.normalizeRowsInPlace(images)
         Operations.normalizeRowsInPlace(texts)

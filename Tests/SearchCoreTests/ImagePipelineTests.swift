@@ -1,3 +1,4 @@
+import CLIPModels
 import ImageCodecs
 import XCTest
 @testable import SearchCore
@@ -28,8 +29,9 @@ final class ImagePipelineTests: XCTestCase {
             }
         }
         XCTAssertGreaterThanOrEqual(scaled.count, 8, "fixture photos exercise scaled decoding: \(scaled)")
-        let fast = ImagePipeline(embedder: model.embedder).embed(imageFiles: scaled)
-        let exact = ImagePipeline(embedder: model.embedder, allowsJPEGScaling: false).embed(imageFiles: scaled)
+        let urls = scaled.map { URL(fileURLWithPath: $0) }
+        let fast = model.embedder.embed(imageFiles: urls, decoding: .scaledJPEG)
+        let exact = model.embedder.embed(imageFiles: urls, decoding: .exact)
         var worst: Float = 1
         for (path, (a, b)) in zip(scaled, zip(fast, exact)) {
             let x = try a.get(), y = try b.get()
@@ -46,7 +48,7 @@ final class ImagePipelineTests: XCTestCase {
         let bad = SearchFixtures.root.appendingPathComponent("images/bad")
         let paths = ["empty.jpg", "truncated.jpg", "bomb.png", "text.png"].map { bad.appendingPathComponent($0).path }
             + [SearchFixtures.photos.appendingPathComponent("coffee-444.jpg").path, "/nonexistent/x.jpg"]
-        let results = ImagePipeline(embedder: model.embedder).embed(imageFiles: paths)
+        let results = model.embedder.embed(imageFiles: paths.map { URL(fileURLWithPath: $0) }, decoding: .scaledJPEG)
         XCTAssertEqual(results.count, paths.count)
         for (index, result) in results.enumerated() {
             if index == 4 {

@@ -1,21 +1,21 @@
 import Foundation
 
 /// A blocking first-in first-out queue of bounded size between one producer and one consumer, so
-/// decoding runs ahead of embedding without holding more than `capacity` items in memory.
-final class BoundedQueue<Element>: @unchecked Sendable {
+/// a producer runs ahead of its consumer without holding more than `capacity` items in memory.
+public final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Element] = []
     private var head = 0
-    private let capacity: Int
+    public let capacity: Int
     private var finished = false
     private var cancelled = false
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
     /// Waits for room; false once the consumer cancelled (the item is dropped).
-    func push(_ item: Element) -> Bool {
+    public func push(_ item: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while items.count - head >= capacity && !cancelled { condition.wait() }
@@ -26,7 +26,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// The next item, or nil when the producer finished and everything was taken (or on cancel).
-    func pop() -> Element? {
+    public func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while head == items.count && !finished && !cancelled { condition.wait() }
@@ -41,16 +41,20 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         return item
     }
 
-    func finish() {
+    /// The producer is done: `pop` returns what is left, then nil.
+    public func finish() {
         condition.lock()
         finished = true
         condition.broadcast()
         condition.unlock()
     }
 
-    func cancel() {
+    /// The consumer is done: a waiting or later `push` returns false, `pop` returns nil.
+    public func cancel() {
         condition.lock()
         cancelled = true
+        items.removeAll()
+        head = 0
         condition.broadcast()
         condition.unlock()
     }
