@@ -154,8 +154,9 @@ public struct ImagePipeline: Sendable {
 
     /// The prefetching stage: `produce` runs on a producer thread and emits items, which are grouped
     /// into batches of `batchSize` and prepared there; `consume` takes the batches in order on the
-    /// calling thread and returns false to stop. Errors thrown by `produce` reach the caller after the
-    /// batches emitted before them (see `Prefetch.run`).
+    /// calling thread and returns false to stop. An error thrown by `produce` reaches the caller after
+    /// the full batches emitted before it (an unfinished batch is dropped: its work would be thrown
+    /// away with the error); see `Prefetch.run`.
     public func run<Item, Note: Sendable>(
         produce: @escaping @Sendable (_ emit: (Item) throws -> Void) throws -> Void,
         input: @escaping @Sendable (Item) -> ImageInput<Note>,

@@ -245,6 +245,7 @@ final class SearchCommandTests: XCTestCase {
 
         let resumed = try index()
         XCTAssertEqual(resumed["embedded"] as? Int, 15 - survived, "vectors committed before the kill are kept, not recomputed")
+        XCTAssertEqual(try catalog.indexRuns().map(\.status), [.interrupted, .completed], "the next run marked the killed one interrupted")
         XCTAssertEqual(try vectorCount(), 15)
         XCTAssertEqual(try catalog.integrityCheck(), ["ok"])
     }

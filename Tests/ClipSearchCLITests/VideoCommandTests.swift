@@ -127,6 +127,7 @@ final class VideoCommandTests: XCTestCase {
         XCTAssertTrue(reasons["truncated.mp4"]?.contains("not a readable video") ?? false, "\(reasons)")
 
         let catalog = try Catalog(path: database, createIfMissing: false)
+        XCTAssertEqual(try catalog.indexRuns().map(\.id), [Int64(first["run_id"] as? Int ?? -1)], "one run row for the photo and the videos")
         let row = try XCTUnwrap(try catalog.media(path: media.appendingPathComponent("scenes.mp4").path))
         XCTAssertEqual(row.mediaType, .video)
         XCTAssertEqual(row.codec, "h264")

@@ -3,7 +3,7 @@ import ImageCodecs
 import XCTest
 @testable import SearchCore
 
-final class ImagePipelineTests: XCTestCase {
+final class ScaledDecodingTests: XCTestCase {
     func testScaleDenominatorKeepsShortSideAtTarget() {
         XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 4032, height: 3024, minimumShortSide: 224), 8)  // 378
         XCTAssertEqual(ImageDecoder.jpegScaleDenominator(width: 1600, height: 1200, minimumShortSide: 224), 4)  // 300; /8 → 150
