@@ -14,7 +14,12 @@ swift build --build-tests
 log="$(mktemp)"
 swift test --skip-build 2>&1 | tee "$log"
 SCREENSHOT="${SCREENSHOT:-$(mktemp -d)/screenshot.png}" bash scripts/browser-test.sh
-summary="$(grep -E 'Executed [0-9]+ tests, with [0-9]+ failures' "$log" | tail -1)"
-passed="$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures.*/\1 \2/')"
-set -- $passed
-echo "tests: $(( $1 - $2 + 1 )) passed, $2 failed"
+# XCTest's last "Executed" line totals all suites: "Executed 286 tests, with 0 failures (0 unexpected) in …",
+# or "Executed 286 tests, with 5 tests skipped and 0 failures (0 unexpected) in …" (singular for one).
+summary="$(grep -E 'Executed [0-9]+ tests?, with ' "$log" | tail -1 || true)"
+executed="$(echo "$summary" | sed -nE 's/.*Executed ([0-9]+) tests?, with .*/\1/p')"
+skipped="$(echo "$summary" | sed -nE 's/.* ([0-9]+) tests? skipped and .*/\1/p')"
+failed="$(echo "$summary" | sed -nE 's/.* ([0-9]+) failures? .*/\1/p')"
+executed="${executed:-0}" skipped="${skipped:-0}" failed="${failed:-0}"
+# The browser test ran after XCTest and passed (set -e), so it counts as one more.
+echo "tests: $(( executed - skipped - failed + 1 )) passed, $skipped skipped, $failed failed"
