@@ -148,55 +148,49 @@ public struct VideoFrameSampler: Sendable {
         let errorReader = Thread { log.consume(errors.fileHandleForReading) }
         errorReader.start()
 
-        let queue = BoundedQueue<FrameReadResult>(capacity: options.bufferedFrames)
         let outputDescriptor = output.fileHandleForReading.fileDescriptor
         let interval = options.interval
-        let frameReader = Thread {
-            var index = 0
-            var buffer = [UInt8](repeating: 0, count: frameBytes)
-            var delivering = true
-            while true {
-                let filled = buffer.withUnsafeMutableBytes { Self.readFully(outputDescriptor, into: $0) }
-                if filled == 0 { break }
-                guard filled == frameBytes else {
-                    if delivering { _ = queue.push(.failure("stream ended inside frame \(index) (\(filled) of \(frameBytes) bytes)")) }
-                    break
-                }
-                // Keep draining after a cancel so ffmpeg never blocks on a full pipe while exiting.
-                guard delivering else { continue }
-                let time = log.time(ofFrame: index) ?? (index == 0 ? 0 : Double(index) * interval)
-                if let image = RGBImage(width: size.width, height: size.height, pixels: buffer) {
-                    delivering = queue.push(.frame(VideoFrame(time: time, image: image)))
-                }
-                index += 1
-            }
-            queue.finish()
-        }
-        frameReader.start()
-
         var count = 0, lastTime = 0.0, stopped = false
         var failure: Error?
-        while let item = queue.pop() {
-            if shouldStop() {
-                stopped = true
-                break
-            }
-            switch item {
-            case .failure(let reason):
-                failure = MediaError.decodingFailed(path: path, reason: reason)
-            case .frame(let frame):
+        do {
+            // A reader thread decodes ahead; ffmpeg is stopped before `run` waits for that thread,
+            // which drains the pipe until ffmpeg exits so that ffmpeg never blocks on a full pipe.
+            try Prefetch.run(capacity: options.bufferedFrames, produce: { push in
+                var index = 0
+                var buffer = [UInt8](repeating: 0, count: frameBytes)
+                var delivering = true
+                while true {
+                    let filled = buffer.withUnsafeMutableBytes { Self.readFully(outputDescriptor, into: $0) }
+                    if filled == 0 { break }
+                    guard filled == frameBytes else {
+                        if delivering { throw MediaError.decodingFailed(path: path, reason: "stream ended inside frame \(index) (\(filled) of \(frameBytes) bytes)") }
+                        break
+                    }
+                    guard delivering else { continue }
+                    let time = log.time(ofFrame: index) ?? (index == 0 ? 0 : Double(index) * interval)
+                    if let image = RGBImage(width: size.width, height: size.height, pixels: buffer) {
+                        do { try push(VideoFrame(time: time, image: image)) } catch { delivering = false }
+                    }
+                    index += 1
+                }
+            }, consume: { frame in
+                if shouldStop() {
+                    stopped = true
+                    process.terminate()
+                    return false
+                }
                 do {
                     try body(frame)
-                    count += 1
-                    lastTime = frame.time
                 } catch {
-                    failure = error
+                    process.terminate()
+                    throw error
                 }
-            }
-            if failure != nil { break }
-        }
-        if stopped || failure != nil {
-            queue.cancel()
+                count += 1
+                lastTime = frame.time
+                return true
+            })
+        } catch {
+            failure = error
             process.terminate()
         }
         process.waitUntilExit()
@@ -240,11 +234,6 @@ public struct VideoFrameSampler: Sendable {
     static func number(_ value: Double) -> String {
         String(format: "%.6f", value)
     }
-}
-
-enum FrameReadResult: @unchecked Sendable {
-    case frame(VideoFrame)
-    case failure(String)
 }
 
 /// ffmpeg's stderr: `showinfo` frame times (in frame order) and everything else as messages.

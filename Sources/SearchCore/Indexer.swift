@@ -50,18 +50,11 @@ public struct IndexSummary: Sendable, Codable {
     public var unreadableFolders: [String]
     public var interrupted: Bool
     public var seconds: Double
+}
 
+extension IndexSummary {
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", interrupted, seconds, failures, unreadableFolders = "unreadable_folders"
-    }
-
-    public init(runID: Int64, counters: IndexRunCounters, failures: [IndexFailure], unreadableFolders: [String], interrupted: Bool, seconds: Double) {
-        self.runID = runID
-        self.counters = counters
-        self.failures = failures
-        self.unreadableFolders = unreadableFolders
-        self.interrupted = interrupted
-        self.seconds = seconds
     }
 
     public init(from decoder: Decoder) throws {
