@@ -29,6 +29,15 @@ public enum ImageSource: Sendable {
     case data(Data, name: String)
     /// Pixels already decoded (a video frame, a rendered scene).
     case image(RGBImage)
+
+    /// The name errors give it.
+    var name: String? {
+        switch self {
+        case .file(let url): return url.path
+        case .data(_, let name): return name
+        case .image: return nil
+        }
+    }
 }
 
 /// One input as its caller's first step saw it, with the caller's `note` carried through to the
@@ -40,12 +49,6 @@ public enum ImageInput<Note: Sendable>: Sendable {
     case skip(note: Note)
     /// The caller's own step failed (the file could not be read, say).
     case failed(any Error, note: Note)
-
-    public var note: Note {
-        switch self {
-        case .image(_, let note), .skip(let note), .failed(_, let note): return note
-        }
-    }
 }
 
 /// What became of one input: a value (its row of model input, or its vector), nothing, or an error.
@@ -111,6 +114,16 @@ public struct ImagePipeline: Sendable {
         }
     }
 
+    /// Stages 1 and 2 for one source: its model input, 3 × `imageSize`² values.
+    public func preprocess(_ source: ImageSource) throws -> [Float] {
+        let values = preprocessor.pixelValues(for: try decode(source))
+        let expected = 3 * imageSize * imageSize
+        guard values.count == expected else {
+            throw ModelError.invalidInput((source.name.map { $0 + ": " } ?? "") + "preprocessing gave \(values.count) values, expected \(expected)")
+        }
+        return values
+    }
+
     /// Stages 1–3 for one batch: `input` (the caller's first step), decode and preprocess run on all
     /// cores; the rows that have an image are packed into one tensor, in order.
     public func prepare<Item, Note>(_ items: [Item], input: (Item) -> ImageInput<Note>) -> PreparedImageBatch<Note> {
@@ -121,7 +134,7 @@ public struct ImagePipeline: Sendable {
                 for index in start..<end {
                     switch input(items[index]) {
                     case .image(let source, let note):
-                        shared.value[index] = (note, Result(catching: { preprocessor.pixelValues(for: try decode(source)) }))
+                        shared.value[index] = (note, Result(catching: { try preprocess(source) }))
                     case .skip(let note):
                         shared.value[index] = (note, nil)
                     case .failed(let error, let note):
@@ -134,11 +147,9 @@ public struct ImagePipeline: Sendable {
         var rows: [ImageResult<Int>] = [], rowCount = 0
         for slot in slots {
             switch slot?.pixels {
-            case .success(let values) where values.count == plane:
+            case .success:
                 rows.append(.value(rowCount))
                 rowCount += 1
-            case .success(let values):
-                rows.append(.failed(ModelError.invalidInput("preprocessing gave \(values.count) values, expected \(plane)")))
             case .failure(let error): rows.append(.failed(error))
             case nil: rows.append(.skipped)
             }
@@ -148,8 +159,8 @@ public struct ImagePipeline: Sendable {
             guard case .value(let index) = row, case .success(let values) = slot?.pixels else { continue }
             values.withUnsafeBufferPointer { (pixelValues.pointer + index * plane).update(from: $0.baseAddress!, count: plane) }
         }
-        // Every slot was filled by `forRanges`, which covers all indices.
-        return PreparedImageBatch(notes: slots.map { $0!.note }, rows: rows, pixelValues: pixelValues)
+        // `forRanges` covers every index, so every slot is filled.
+        return PreparedImageBatch(notes: slots.compactMap { $0?.note }, rows: rows, pixelValues: pixelValues)
     }
 
     /// The prefetching stage: `produce` runs on a producer thread and emits items, which are grouped
