@@ -40,7 +40,7 @@ let package = Package(
         // Layers and models
         .target(name: "CLIPModels", dependencies: ["TensorCore", "ImageCodecs", "Tokenizers", "Prefetching"]),
         // Training
-        .target(name: "Training", dependencies: ["TensorCore", "CLIPModels", "ImageCodecs", "Prefetching"]),
+        .target(name: "Training", dependencies: ["TensorCore", "CLIPModels", "ImageCodecs", "Prefetching", "Tokenizers"]),
         // Catalog, vector index, model store
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "VectorIndex", dependencies: ["TensorCore"]),

@@ -88,8 +88,6 @@ extension ChineseCLIPModel: EmbeddingModel {
     public var maximumTextPositions: Int { configuration.text.maximumPositions }
 }
 
-extension WordPieceTokenizer: TextTokenizing {}
-
 extension ModelFamilyLoader {
     /// Hugging Face `ChineseCLIPModel` layout: config.json with model_type "chinese_clip", weights, vocab.txt.
     public static let chineseCLIP = ModelFamilyLoader(

@@ -21,14 +21,6 @@ public protocol EmbeddingModel: Sendable {
     func encodeTexts(tokenIDs: [[Int]]) throws -> Tensor
 }
 
-/// Text → token ids, already framed (start/end or [CLS]/[SEP]) and truncated to the context length.
-public protocol TextTokenizing: Sendable {
-    var contextLength: Int { get }
-    func encode(_ text: String) -> [Int]
-}
-
-extension CLIPTokenizer: TextTokenizing {}
-
 extension CLIPModel: EmbeddingModel {
     public var family: String { "clip" }
     public var projectionDimension: Int { configuration.projectionDimension }

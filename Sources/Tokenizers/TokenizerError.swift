@@ -8,6 +8,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case missingToken(path: String, token: String, reason: String)
     case missingSpecialToken(path: String, token: String)
     case invalidConfiguration(path: String, reason: String)
+    case malformedModel(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -27,6 +28,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "vocabulary \(path) lacks the special token \(token.debugDescription)"
         case .invalidConfiguration(let path, let reason):
             return "invalid tokenizer configuration \(path): \(reason)"
+        case .malformedModel(let path, let reason):
+            return "malformed tokenizer model \(path): \(reason)"
         }
     }
 }

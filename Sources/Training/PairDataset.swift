@@ -3,6 +3,7 @@ import Foundation
 import ImageCodecs
 import Prefetching
 import TensorCore
+import Tokenizers
 
 /// Pairs turned into model inputs: captions tokenized once, images decoded (exactly as Pillow does)
 /// and preprocessed on demand through the image pipeline, and kept when they fit a memory budget,

@@ -1,6 +1,7 @@
 import CLIPModels
 import Foundation
 import TensorCore
+import Tokenizers
 
 /// A two-tower model as training sees it: the live parameter store (checkpoint names, so checkpoints
 /// save in the family's Hugging Face layout) and which text tower reads it. Both families share the

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import ImageCodecs
 import TensorCore
+import Tokenizers
 
 /// Everything `clip-search train` can set.
 public struct TrainingOptions: Sendable {
