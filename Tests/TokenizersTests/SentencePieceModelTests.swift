@@ -17,3 +17,27 @@ final class SentencePieceModelTests: XCTestCase {
         }
     }
 }
+
+/// Genuine vocabularies shipped in PyPI wheels (scripts/fetch-sentencepiece-vocabularies.sh); skipped when absent.
+final class GenuineVocabularyTests: XCTestCase {
+    private func check(_ name: String) throws {
+        let genuine = try SentencePieceFixtures.genuine()
+        let entry = try XCTUnwrap(genuine.models[name])
+        let url = SentencePieceFixtures.directory.appendingPathComponent(entry.file)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("\(url.path) is absent: run scripts/fetch-sentencepiece-vocabularies.sh")
+        }
+        let model = try SentencePieceModel(contentsOf: url)
+        let strings = try SentencePieceFixtures.strings.get()
+        let matched = SentencePieceFixtures.compare(name, strings: strings, expected: entry.cases.map(\.spm)) {
+            model.encode($0)
+        }
+        XCTAssertEqual(matched, strings.count)
+    }
+
+    /// Mistral 7B's 32000-piece BPE vocabulary with byte fallback (mistral-common's tokenizer.model.v1).
+    func testMistralBytePairVocabulary() throws { try check("mistral-bpe") }
+
+    /// A T5-layout unigram model with the full nmt_nfkc table (seqio's test vocabulary).
+    func testSeqioUnigramVocabulary() throws { try check("seqio-unigram") }
+}

@@ -106,14 +106,7 @@ public struct SentencePieceModel: Sendable {
                             maximumScore: maximum)
     }
 
-    /// `<0xNN>` (two upper-case hex digits) → NN.
-    static func byteValue(of piece: String) -> UInt8? {
-        let utf8 = Array(piece.utf8)
-        guard utf8.count == 6, piece.hasPrefix("<0x"), piece.hasSuffix(">") else { return nil }
-        let digits = String(decoding: utf8[3..<5], as: UTF8.self)
-        guard digits == digits.uppercased(), let value = UInt8(digits, radix: 16) else { return nil }
-        return value
-    }
+    static func byteValue(of piece: String) -> UInt8? { ByteFallbackPiece.byte(piece) }
 
     /// `SentencePieceProcessor.encode(text)`: normalise, then segment the whole text.
     public func encode(_ text: String) -> [Int] {
@@ -146,5 +139,21 @@ extension SentencePieceModel: TokenizationModel {
     /// As a pipeline stage: a whole SentencePiece encoder (normaliser included) for one stretch of text.
     public func encode(word: [UInt8], into ids: inout [Int]) {
         encode(utf8: word, into: &ids)
+    }
+}
+
+/// The `<0xNN>` pieces byte fallback uses (two upper-case hex digits, SentencePiece's `ByteToPiece`).
+enum ByteFallbackPiece {
+    static func name(_ byte: UInt8) -> String {
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "<0x" + (hex.count == 1 ? "0" + hex : hex) + ">"
+    }
+
+    static func byte(_ piece: String) -> UInt8? {
+        let utf8 = Array(piece.utf8)
+        guard utf8.count == 6, piece.hasPrefix("<0x"), piece.hasSuffix(">"),
+              let value = UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16),
+              name(value) == piece else { return nil }
+        return value
     }
 }
