@@ -41,3 +41,23 @@ final class GenuineVocabularyTests: XCTestCase {
     /// A T5-layout unigram model with the full nmt_nfkc table (seqio's test vocabulary).
     func testSeqioUnigramVocabulary() throws { try check("seqio-unigram") }
 }
+
+/// `.model` files with their tokenizer_config.json against transformers' slow tokenizers (SigLIP's with
+/// padding="max_length", truncation, max_length=64; T5, XLM-RoBERTa with fairseq ids, Gemma, Llama).
+final class SentencePieceTokenizerTests: XCTestCase {
+    func testEveryModelMatchesTransformersSlowTokenizerOnEveryString() throws {
+        let strings = try SentencePieceFixtures.strings.get()
+        for name in SentencePieceFixtures.modelNames {
+            let expected = try SentencePieceFixtures.expected(name)
+            let folder = SentencePieceFixtures.folder(name)
+            let tokenizer = try SentencePieceTokenizer(
+                modelFile: folder.appendingPathComponent(expected.model_file),
+                configuration: TokenizerConfiguration(contentsOf: folder.appendingPathComponent("tokenizer_config.json")))
+            let matched = SentencePieceFixtures.compare("\(name) (\(expected.slow_class))", strings: strings,
+                                                        expected: expected.cases.map(\.slowOrFast)) {
+                tokenizer.encode($0)
+            }
+            XCTAssertEqual(matched, strings.count, name)
+        }
+    }
+}

@@ -17,8 +17,11 @@ public final class HuggingFaceTokenizer: TextTokenizing {
     public var contextLength: Int { shape.maximumLength ?? Int.max }
     public var paddingID: Int? { shape.paddedLength == nil ? nil : shape.paddingID }
 
-    /// - Parameter shape: truncation and padding; nil uses the file's own `truncation`/`padding` sections.
-    public init(contentsOf url: URL, shape: SequenceShape? = nil) throws {
+    /// - Parameters:
+    ///   - shape: truncation and padding; nil uses the file's own `truncation`/`padding` sections.
+    ///   - lowercasesFirst: put tokenizers' `Lowercase` before the file's normalizer (transformers'
+    ///     `Siglip2Tokenizer` does so for SigLIP 2, whose text was lower-cased in training).
+    public init(contentsOf url: URL, shape: SequenceShape? = nil, lowercasesFirst: Bool = false) throws {
         let data = try VocabularyFiles.readData(url)
         let json: Any
         do {
@@ -29,7 +32,8 @@ public final class HuggingFaceTokenizer: TextTokenizing {
         }
         let reader = TokenizerJSONReader(path: url.path)
         let root = try reader.object(json, "top level")
-        let normalizer = try reader.normalizer(root["normalizer"], "normalizer")
+        var normalizer = try reader.normalizer(root["normalizer"], "normalizer")
+        if lowercasesFirst { normalizer = NormalizerSequence([LowercaseNormalizer()] + (normalizer.map { [$0] } ?? [])) }
         let preTokenizer = try reader.preTokenizer(root["pre_tokenizer"], "pre_tokenizer")
         let (model, vocabulary) = try Self.model(reader, root["model"])
         let postProcessor = try reader.postProcessor(root["post_processor"], "post_processor")
@@ -54,6 +58,21 @@ public final class HuggingFaceTokenizer: TextTokenizing {
         }.filter { !$0.content.isEmpty }, rules: .huggingFace)
         idsByToken = tokenIDs
         vocabularySize = largest + 1
+    }
+
+    /// The same tokenizer with another truncation and padding.
+    public func reshaped(_ shape: SequenceShape) -> HuggingFaceTokenizer {
+        HuggingFaceTokenizer(copying: self, shape: shape)
+    }
+
+    private init(copying other: HuggingFaceTokenizer, shape: SequenceShape) {
+        pipeline = other.pipeline
+        self.shape = shape
+        addedTokens = other.addedTokens
+        vocabularySize = other.vocabularySize
+        rawTokens = other.rawTokens
+        normalizedTokens = other.normalizedTokens
+        idsByToken = other.idsByToken
     }
 
     static func oneLine(_ text: String) -> String {
