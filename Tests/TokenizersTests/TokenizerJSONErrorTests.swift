@@ -1,0 +1,127 @@
+import Foundation
+import XCTest
+@testable import Tokenizers
+
+/// Malformed `tokenizer.json` files: one-line errors naming the file and the JSON location, never a crash.
+final class TokenizerJSONErrorTests: XCTestCase {
+    private var directory: URL!
+    private var url: URL { directory.appendingPathComponent("tokenizer.json") }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func fixture(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: SentencePieceFixtures.folder(name).appendingPathComponent("tokenizer.json"))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// The error loading `json` gives (nil when it loads; then it must encode without crashing).
+    private func loadError(_ json: Any, file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        return loadError(file: file, line: line)
+    }
+
+    private func loadError(file: StaticString = #filePath, line: UInt = #line) -> String? {
+        do {
+            let tokenizer = try HuggingFaceTokenizer(contentsOf: url)
+            for sample in ["a photo of a cat", "Ångström ｶﾞ 🇫🇷", "  ", "<s>x</s><mask>"] { _ = tokenizer.encode(sample) }
+            return nil
+        } catch let error as TokenizerError {
+            let message = error.description
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)", file: file, line: line)
+            XCTAssert(message.contains(url.path), "names the file: \(message)", file: file, line: line)
+            return message
+        } catch {
+            XCTFail("unexpected error type \(error)", file: file, line: line)
+            return nil
+        }
+    }
+
+    func testTruncatedJSONIsMalformed() throws {
+        let data = try Data(contentsOf: SentencePieceFixtures.folder("xlmr-unigram").appendingPathComponent("tokenizer.json"))
+        for length in [0, 1, 100, data.count / 2, data.count - 2] {
+            try data.prefix(length).write(to: url)
+            XCTAssert(loadError()?.contains("malformed JSON") == true, "cut at \(length)")
+        }
+    }
+
+    func testUnsupportedAndMistypedSectionsNameTheirLocation() throws {
+        var json = try fixture("xlmr-unigram")
+        var model = try XCTUnwrap(json["model"] as? [String: Any])
+        model["type"] = "WordPiece"
+        json["model"] = model
+        XCTAssert(try loadError(json)?.contains("model.type") == true)
+
+        json = try fixture("xlmr-unigram")
+        json["normalizer"] = ["type": "Sequence", "normalizers": [["type": "BertNormalizer"]]]
+        XCTAssert(try loadError(json)?.contains("normalizer.normalizers[0].type") == true)
+
+        json = try fixture("xlmr-unigram")
+        model = try XCTUnwrap(json["model"] as? [String: Any])
+        model["unk_id"] = 99_999
+        json["model"] = model
+        XCTAssert(try loadError(json)?.contains("outside the vocabulary") == true)
+
+        json = try fixture("xlmr-unigram")
+        json["normalizer"] = ["type": "Precompiled", "precompiled_charsmap": "!!!"]
+        XCTAssert(try loadError(json)?.contains("not base64") == true)
+        json["normalizer"] = ["type": "Precompiled", "precompiled_charsmap": Data([1, 2, 3]).base64EncodedString()]
+        XCTAssert(try loadError(json)?.contains("precompiled_charsmap") == true)
+
+        json = try fixture("gemma-bpe")
+        model = try XCTUnwrap(json["model"] as? [String: Any])
+        model["merges"] = [["▁", "no-such-token"]]
+        json["model"] = model
+        XCTAssert(try loadError(json)?.contains("\"no-such-token\" is not in the vocabulary") == true)
+
+        json = try fixture("gemma-bpe")
+        json["pre_tokenizer"] = ["type": "Split", "pattern": ["Regex": "(unclosed"], "behavior": "Isolated"]
+        XCTAssert(try loadError(json)?.contains("does not compile") == true)
+    }
+
+    /// Every section replaced by values of the wrong type: each load fails cleanly or still works.
+    func testEverySectionWithWrongTypesFailsCleanly() throws {
+        let replacements: [Any] = [NSNull(), 42, "text", [Any](), [String: Any](), ["type": 7], ["type": "Nope"]]
+        for name in ["xlmr-unigram", "gemma-bpe"] {
+            let original = try fixture(name)
+            for key in ["normalizer", "pre_tokenizer", "model", "post_processor", "added_tokens", "truncation", "padding"] {
+                var failures = 0
+                for replacement in replacements {
+                    var json = original
+                    json[key] = replacement
+                    if try loadError(json) != nil { failures += 1 }
+                }
+                XCTAssertGreaterThan(failures, 0, "\(name).\(key)")
+            }
+        }
+    }
+
+    /// A corrupted charsmap trie inside tokenizer.json still normalizes within bounds.
+    func testBitFlippedPrecompiledCharsMapNeverCrashes() throws {
+        var json = try fixture("xlmr-unigram")
+        var normalizer = try XCTUnwrap(json["normalizer"] as? [String: Any])
+        var parts = try XCTUnwrap(normalizer["normalizers"] as? [[String: Any]])
+        let encoded = try XCTUnwrap(parts[0]["precompiled_charsmap"] as? String)
+        let blob = [UInt8](try XCTUnwrap(Data(base64Encoded: encoded)))
+        let trieEnd = 4 + (Int(blob[0]) | Int(blob[1]) << 8 | Int(blob[2]) << 16 | Int(blob[3]) << 24)
+        var state: UInt64 = 99
+        for round in 0..<20 {
+            var corrupted = blob
+            for _ in 0..<(10 * (round + 1)) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let index = 4 + Int((state >> 33) % UInt64(trieEnd - 4))
+                corrupted[index] ^= UInt8(truncatingIfNeeded: state >> 20) | 1
+            }
+            parts[0]["precompiled_charsmap"] = Data(corrupted).base64EncodedString()
+            normalizer["normalizers"] = parts
+            json["normalizer"] = normalizer
+            XCTAssertNil(try loadError(json))
+        }
+    }
+}
