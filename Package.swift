@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "ClipSearchCLI",
             dependencies: [
-                "CLIPModels", "SearchCore", "Training", "ModelStore", "Server", "DemoScenes",
+                "CLIPModels", "SearchCore", "Training", "ModelStore", "Server", "DemoScenes", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

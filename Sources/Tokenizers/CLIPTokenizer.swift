@@ -125,6 +125,14 @@ public final class CLIPTokenizer: Sendable {
         texts.map(encode)
     }
 
+    /// The same stages as a generic pipeline (normalizer, pre-tokenizer, byte-pair model, start/end framing),
+    /// for code written against the stage protocols. `encode` stays a fused loop; unlike it, the pipeline
+    /// neither truncates nor maps special tokens written inside the text to their ids.
+    public var pipeline: TokenizerPipeline {
+        TokenizerPipeline(normalizer: normalizer, preTokenizer: preTokenizer, model: bytePairEncoder,
+                          postProcessor: TemplatePostProcessor(prefix: [startTokenID], suffix: [endTokenID]))
+    }
+
     /// Text of `ids`: token symbols → bytes → UTF-8 (invalid sequences become U+FFFD), `</w>` → space.
     /// Ids outside the vocabulary are skipped.
     public func decode(_ ids: [Int]) -> String {

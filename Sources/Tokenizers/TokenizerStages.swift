@@ -64,12 +64,17 @@ public struct TokenizerPipeline: Sendable {
 
     /// Normalise, split and encode `text` (no framing).
     public func tokenIDs(_ text: [UInt8], isFirstSegment: Bool = true, into ids: inout [Int]) {
-        let normalized = normalizer?.normalize(text) ?? text
+        encode(normalized: normalizer?.normalize(text) ?? text, isFirstSegment: isFirstSegment, into: &ids)
+    }
+
+    /// Split and encode already normalised text.
+    public func encode(normalized text: [UInt8], isFirstSegment: Bool, into ids: inout [Int]) {
+        guard !text.isEmpty else { return }
         guard let preTokenizer else {
-            if !normalized.isEmpty { model.encode(word: normalized, into: &ids) }
+            model.encode(word: text, into: &ids)
             return
         }
-        for word in preTokenizer.split(normalized, isFirstSegment: isFirstSegment) where !word.isEmpty {
+        for word in preTokenizer.split(text, isFirstSegment: isFirstSegment) where !word.isEmpty {
             model.encode(word: word, into: &ids)
         }
     }

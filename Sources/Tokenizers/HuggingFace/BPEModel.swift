@@ -10,7 +10,7 @@ struct BPEModel: TokenizationModel {
         let mergedID: Int32
     }
 
-    let vocabulary: [ByteString: Int]
+    let vocabulary: ByteTrie
     let merges: [UInt64: Merge]
     let unknownID: Int?
     let fusesUnknown: Bool
@@ -33,51 +33,70 @@ struct BPEModel: TokenizationModel {
 
     private struct Candidate {
         let position: Int
-        let rank: Int32
         let mergedID: Int32
+    }
+
+    @inline(__always)
+    private static func push(_ queue: inout BinaryHeap<Candidate>, _ position: Int, _ merge: Merge) {
+        let key = ~(UInt64(UInt32(bitPattern: merge.rank)) << 32 | UInt64(UInt32(truncatingIfNeeded: position)))
+        queue.push(Candidate(position: position, mergedID: merge.mergedID), key: key)
+    }
+
+    /// The word's characters as ids, with byte fallback or (fused) unknown tokens; `next` links unset.
+    private func initialSymbols(_ word: [UInt8]) -> [Symbol] {
+        var ids: [Int] = []
+        ids.reserveCapacity(word.count)
+        var pendingUnknown = false
+        let plain = continuingSubwordPrefix.isEmpty && endOfWordSuffix.isEmpty
+        word.withUnsafeBufferPointer { bytes in
+            var position = 0
+            while position < bytes.count {
+                let end = min(position + UTF8Text.scalarLength(leadByte: bytes[position]), bytes.count)
+                var piece: [UInt8] = []
+                let id: Int?
+                if plain {
+                    id = vocabulary.value(bytes, from: position, to: end)
+                } else {
+                    piece = (position > 0 ? continuingSubwordPrefix : []) + Array(bytes[position..<end])
+                        + (end >= bytes.count ? endOfWordSuffix : [])
+                    id = vocabulary.value(for: piece)
+                }
+                if let id {
+                    if pendingUnknown, let unknownID { ids.append(unknownID) }
+                    pendingUnknown = false
+                    ids.append(id)
+                } else if let byteIDs,
+                          plain ? bytes[position..<end].allSatisfy({ byteIDs[Int($0)] >= 0 })
+                                : piece.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
+                    // Byte fallback takes the bytes of the piece as looked up (affixes included).
+                    for byte in plain ? Array(bytes[position..<end]) : piece { ids.append(byteIDs[Int(byte)]) }
+                } else if let unknownID {
+                    if pendingUnknown, !fusesUnknown { ids.append(unknownID) }
+                    pendingUnknown = true
+                }
+                position = end
+            }
+        }
+        if pendingUnknown, let unknownID { ids.append(unknownID) }
+        return ids.enumerated().map { index, id in
+            Symbol(id: id, previous: index - 1, next: index + 1 < ids.count ? index + 1 : -1, removed: false)
+        }
     }
 
     func encode(word: [UInt8], into ids: inout [Int]) {
         guard !word.isEmpty else { return }
-        if ignoresMerges, let id = vocabulary[ByteString(word)] {
+        if ignoresMerges, let id = vocabulary.value(for: word) {
             ids.append(id)
             return
         }
-        var symbols: [Symbol] = []
-        symbols.reserveCapacity(word.count)
-        func add(_ id: Int) {
-            symbols.append(Symbol(id: id, previous: symbols.count - 1, next: symbols.count + 1, removed: false))
-        }
-        var pendingUnknown = false
-        var position = 0
-        while position < word.count {
-            let end = position + UTF8Text.scalarLength(leadByte: word[position])
-            var piece = Array(word[position..<min(end, word.count)])
-            if position > 0 { piece = continuingSubwordPrefix + piece }
-            if end >= word.count { piece += endOfWordSuffix }
-            if let id = vocabulary[ByteString(piece)] {
-                if pendingUnknown, let unknownID { add(unknownID) }
-                pendingUnknown = false
-                add(id)
-            } else if let byteIDs, piece.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
-                // Byte fallback takes the bytes of the piece as looked up (affixes included).
-                for byte in piece { add(byteIDs[Int(byte)]) }
-            } else if let unknownID {
-                if pendingUnknown, !fusesUnknown { add(unknownID) }
-                pendingUnknown = true
-            }
-            position = end
-        }
-        if pendingUnknown, let unknownID { add(unknownID) }
+        var symbols = initialSymbols(word)
         guard !symbols.isEmpty else { return }
-        symbols[symbols.count - 1].next = -1
 
-        var queue = BinaryHeap<Candidate>(capacity: symbols.count) { first, second in
-            first.rank < second.rank || (first.rank == second.rank && first.position < second.position)
-        }
+        // Lowest rank first, then leftmost: the key inverts (rank, position).
+        var queue = BinaryHeap<Candidate>(capacity: symbols.count)
         for index in 0..<(symbols.count - 1) {
             if let merge = merges[Self.pairKey(symbols[index].id, symbols[index + 1].id)] {
-                queue.push(Candidate(position: index, rank: merge.rank, mergedID: merge.mergedID))
+                Self.push(&queue, index, merge)
             }
         }
         while let top = queue.pop() {
@@ -93,10 +112,10 @@ struct BPEModel: TokenizationModel {
             let current = symbols[top.position]
             if current.previous >= 0,
                let merge = merges[Self.pairKey(symbols[current.previous].id, current.id)] {
-                queue.push(Candidate(position: current.previous, rank: merge.rank, mergedID: merge.mergedID))
+                Self.push(&queue, current.previous, merge)
             }
             if current.next >= 0, let merge = merges[Self.pairKey(current.id, symbols[current.next].id)] {
-                queue.push(Candidate(position: top.position, rank: merge.rank, mergedID: merge.mergedID))
+                Self.push(&queue, top.position, merge)
             }
         }
         var index = 0

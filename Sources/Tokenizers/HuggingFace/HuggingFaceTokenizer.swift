@@ -131,14 +131,14 @@ public final class HuggingFaceTokenizer: TextTokenizing {
         -> (any TokenizationModel, [String: Int]) {
         let entries = try reader.object(object["vocab"], "model.vocab")
         var vocabulary: [String: Int] = [:]
-        var byText: [ByteString: Int] = [:]
+        var byText: [([UInt8], Int)] = []
         vocabulary.reserveCapacity(entries.count)
         byText.reserveCapacity(entries.count)
         for (text, value) in entries {
             let id = try reader.integer(value, "model.vocab[\(text.debugDescription)]")
             guard id >= 0 else { throw reader.failure("model.vocab[\(text.debugDescription)]", "negative id") }
             vocabulary[text] = id
-            byText[ByteString(text)] = id
+            byText.append((Array(text.utf8), id))
         }
         func optionalString(_ key: String) throws -> String? {
             guard let value = object[key], !(value is NSNull) else { return nil }
@@ -170,7 +170,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
         }
         let byteFallback = try reader.bool(object["byte_fallback"], default: false, "model.byte_fallback")
         let model = BPEModel(
-            vocabulary: byText, merges: merges, unknownID: unknownID,
+            vocabulary: ByteTrie(byText), merges: merges, unknownID: unknownID,
             fusesUnknown: try reader.bool(object["fuse_unk"], default: false, "model.fuse_unk"),
             byteIDs: byteFallback ? byteIDs(vocabulary) : nil, continuingSubwordPrefix: Array(prefix.utf8),
             endOfWordSuffix: Array((try optionalString("end_of_word_suffix") ?? "").utf8),
@@ -191,25 +191,14 @@ public final class HuggingFaceTokenizer: TextTokenizing {
                 for part in normalizedTokens.split(normalized) {
                     switch part {
                     case .token(let id): ids.append(id)
-                    case .text(let piece, _) where !piece.isEmpty:
-                        encodeNormalized(piece, isFirstSegment: isFirst, into: &ids)
-                    case .text: break
+                    case .text(let piece, _):
+                        pipeline.encode(normalized: piece, isFirstSegment: isFirst, into: &ids)
                     }
                     isFirst = false
                 }
             }
         }
         return ids
-    }
-
-    private func encodeNormalized(_ text: [UInt8], isFirstSegment: Bool, into ids: inout [Int]) {
-        guard let preTokenizer = pipeline.preTokenizer else {
-            if !text.isEmpty { pipeline.model.encode(word: text, into: &ids) }
-            return
-        }
-        for word in preTokenizer.split(text, isFirstSegment: isFirstSegment) where !word.isEmpty {
-            pipeline.model.encode(word: word, into: &ids)
-        }
     }
 
     public func encode(_ text: String) -> [Int] {

@@ -78,14 +78,21 @@ struct ByteTrie: Sendable {
 
     /// The value stored for exactly `key`.
     func value(for key: [UInt8]) -> Int? {
-        key.withUnsafeBufferPointer { buffer in
-            var found: Int?
-            forEachPrefix(buffer, from: 0, to: buffer.count) { length, value in
-                if length == buffer.count { found = value }
-                return true
-            }
-            return found
+        key.withUnsafeBufferPointer { value($0, from: 0, to: $0.count) }
+    }
+
+    /// The value stored for exactly `bytes[start..<end]`.
+    @inline(__always)
+    func value(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        guard start < end else { return nil }
+        var node = Int(rootChildren[Int(bytes[start])])
+        var index = start + 1
+        while node >= 0, index < end {
+            node = child(of: node, bytes[index])
+            index += 1
         }
+        guard node >= 0, values[node] >= 0 else { return nil }
+        return Int(values[node])
     }
 
     @inline(__always)

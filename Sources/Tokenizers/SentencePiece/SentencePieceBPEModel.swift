@@ -6,7 +6,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
     /// Normal, user-defined and unused pieces (what merges may produce), by UTF-8 text.
     let pieces: ByteTrie
     /// Control, unknown and byte pieces (looked up first, as `PieceToId` does).
-    let reservedPieces: [ByteString: Int]
+    let reservedPieces: ByteTrie
     let scores: [Float]
     let isUnused: [Bool]
     let userDefinedSymbols: ByteTrie?
@@ -14,7 +14,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
 
     public var unknownID: Int { fallback.unknownID }
 
-    init(pieces: ByteTrie, reservedPieces: [ByteString: Int], scores: [Float], isUnused: [Bool],
+    init(pieces: ByteTrie, reservedPieces: ByteTrie, scores: [Float], isUnused: [Bool],
          userDefinedSymbols: ByteTrie?, unknownID: Int, byteIDs: [Int]?) {
         self.pieces = pieces
         self.reservedPieces = reservedPieces
@@ -32,26 +32,43 @@ public struct SentencePieceBPEModel: TokenizationModel {
         var frozen: Bool
     }
 
+    /// A candidate merge of `left` with its next symbol, into a piece of `length` bytes. The right symbol is
+    /// not stored: whenever the pair is still valid it is `left`'s next (a merge that removed it also grew
+    /// `left`, which the length check catches).
     private struct Pair {
-        let left: Int
-        let right: Int
-        let score: Float
-        let length: Int
+        let left: Int32
+        let length: Int32
     }
 
-    public func encode(word: [UInt8], into ids: inout [Int]) {
-        guard !word.isEmpty else { return }
+    /// The merge loop's state, kept in one struct so the loop runs without closure captures.
+    private struct Merger {
         var symbols: [Symbol] = []
+        /// Highest score first, then leftmost.
+        var agenda: BinaryHeap<Pair>
         var unusedMerges: [ByteString: (left: Range<Int>, right: Range<Int>)] = [:]
-        var agenda = BinaryHeap<Pair>(capacity: word.count) { first, second in
-            first.score > second.score || (first.score == second.score && first.left < second.left)
+
+        init(capacity: Int) { agenda = BinaryHeap(capacity: capacity) }
+
+        mutating func addPair(_ left: Int, _ right: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ model: SentencePieceBPEModel) {
+            guard left >= 0, right >= 0, !symbols[left].frozen, !symbols[right].frozen else { return }
+            let start = symbols[left].start
+            let length = symbols[left].length + symbols[right].length
+            guard let id = model.pieces.value(bytes, from: start, to: start + length) else { return }
+            let key = UInt64(BinaryHeap<Pair>.orderedBits(model.scores[id])) << 32 | UInt64(UInt32.max - UInt32(left))
+            agenda.push(Pair(left: Int32(left), length: Int32(length)), key: key)
+            if model.isUnused[id] {
+                let leftRange = start..<(start + symbols[left].length)
+                unusedMerges[ByteString(Array(bytes[start..<(start + length)]))] =
+                    (leftRange, leftRange.upperBound..<(start + length))
+            }
         }
-        word.withUnsafeBufferPointer { bytes in
+
+        mutating func run(_ bytes: UnsafeBufferPointer<UInt8>, _ model: SentencePieceBPEModel) {
             var position = 0
             while position < bytes.count {
                 var length = min(UTF8Text.scalarLength(leadByte: bytes[position]), bytes.count - position)
                 var frozen = false
-                if let match = userDefinedSymbols?.longestPrefix(bytes, from: position, to: bytes.count) {
+                if let match = model.userDefinedSymbols?.longestPrefix(bytes, from: position, to: bytes.count) {
                     length = match.length
                     frozen = true
                 }
@@ -60,65 +77,54 @@ public struct SentencePieceBPEModel: TokenizationModel {
                                       next: position + length < bytes.count ? index + 1 : -1, frozen: frozen))
                 position += length
             }
-
-            func addPair(_ left: Int, _ right: Int) {
-                guard left >= 0, right >= 0, !symbols[left].frozen, !symbols[right].frozen else { return }
-                let start = symbols[left].start
-                let length = symbols[left].length + symbols[right].length
-                guard let id = exactPiece(bytes, start, length) else { return }
-                agenda.push(Pair(left: left, right: right, score: scores[id], length: length))
-                if isUnused[id] {
-                    let leftRange = start..<(start + symbols[left].length)
-                    unusedMerges[ByteString(Array(bytes[start..<(start + length)]))] =
-                        (leftRange, leftRange.upperBound..<(start + length))
-                }
-            }
-
-            for index in symbols.indices.dropFirst() { addPair(index - 1, index) }
+            for index in symbols.indices.dropFirst() { addPair(index - 1, index, bytes, model) }
             while let top = agenda.pop() {
-                let left = symbols[top.left], right = symbols[top.right]
+                let leftIndex = Int(top.left)
+                let left = symbols[leftIndex]
                 // Skip pairs made stale by an earlier merge.
-                guard left.length > 0, right.length > 0, left.length + right.length == top.length else { continue }
-                symbols[top.left].length += right.length
-                symbols[top.left].next = right.next
-                if right.next >= 0 { symbols[right.next].previous = top.left }
-                symbols[top.right].length = 0
-                addPair(symbols[top.left].previous, top.left)
-                addPair(top.left, symbols[top.left].next)
+                guard left.length > 0, left.next >= 0 else { continue }
+                let right = symbols[left.next]
+                guard right.length > 0, left.length + right.length == Int(top.length) else { continue }
+                symbols[leftIndex].length += right.length
+                symbols[left.next].length = 0
+                symbols[leftIndex].next = right.next
+                if right.next >= 0 { symbols[right.next].previous = leftIndex }
+                addPair(symbols[leftIndex].previous, leftIndex, bytes, model)
+                addPair(leftIndex, symbols[leftIndex].next, bytes, model)
             }
         }
+    }
+
+    public func encode(word: [UInt8], into ids: inout [Int]) {
+        guard !word.isEmpty else { return }
+        var merger = Merger(capacity: word.count)
+        word.withUnsafeBufferPointer { merger.run($0, self) }
+        let symbols = merger.symbols, unusedMerges = merger.unusedMerges
 
         var path: [(start: Int, end: Int, id: Int)] = []
-        func resegment(_ range: Range<Int>) {
-            let text = Array(word[range])
-            let id = pieceID(text)
-            if id != fallback.unknownID, isUnused[id], let parts = unusedMerges[ByteString(text)] {
-                resegment(parts.left)
-                resegment(parts.right)
-            } else {
-                path.append((range.lowerBound, range.upperBound, id))
+        word.withUnsafeBufferPointer { bytes in
+            func resegment(_ range: Range<Int>) {
+                let id = pieceID(bytes, range)
+                if id != fallback.unknownID, isUnused[id],
+                   let parts = unusedMerges[ByteString(Array(bytes[range]))] {
+                    resegment(parts.left)
+                    resegment(parts.right)
+                } else {
+                    path.append((range.lowerBound, range.upperBound, id))
+                }
             }
-        }
-        var index = symbols.isEmpty ? -1 : 0
-        while index >= 0 {
-            resegment(symbols[index].start..<(symbols[index].start + symbols[index].length))
-            index = symbols[index].next
+            var index = symbols.isEmpty ? -1 : 0
+            while index >= 0 {
+                resegment(symbols[index].start..<(symbols[index].start + symbols[index].length))
+                index = symbols[index].next
+            }
         }
         fallback.append(path, of: word, into: &ids) { _ in nil }
     }
 
-    private func exactPiece(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> Int? {
-        var found: Int?
-        pieces.forEachPrefix(bytes, from: start, to: start + length) { matched, id in
-            if matched == length { found = id }
-            return matched < length
-        }
-        return found
-    }
-
     /// `ModelInterface::PieceToId`: reserved pieces first, then the vocabulary, else the unknown id.
-    private func pieceID(_ text: [UInt8]) -> Int {
-        if let id = reservedPieces[ByteString(text)] { return id }
-        return pieces.value(for: text) ?? fallback.unknownID
+    private func pieceID(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        reservedPieces.value(bytes, from: range.lowerBound, to: range.upperBound)
+            ?? pieces.value(bytes, from: range.lowerBound, to: range.upperBound) ?? fallback.unknownID
     }
 }

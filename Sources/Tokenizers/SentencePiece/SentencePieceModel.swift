@@ -75,7 +75,7 @@ public struct SentencePieceModel: Sendable {
             }
             model = SentencePieceBPEModel(
                 pieces: ByteTrie(lattice.map { (Array($0.element.text.utf8), $0.offset) }),
-                reservedPieces: Dictionary(uniqueKeysWithValues: reserved.map { (ByteString($0.key), $0.value) }),
+                reservedPieces: ByteTrie(reserved.map { (Array($0.key.utf8), $0.value) }),
                 scores: file.pieces.map(\.score), isUnused: file.pieces.map { $0.type == .unused },
                 userDefinedSymbols: userDefinedSymbols, unknownID: unknownID, byteIDs: fallbackIDs)
         case .word, .character:
