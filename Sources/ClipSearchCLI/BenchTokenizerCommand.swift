@@ -7,13 +7,11 @@ import Tokenizers
 struct BenchTokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-tokenizer",
-        abstract: "Token ids per second on a long text, from a tokenizer.json or a SentencePiece model (developer tool).")
+        abstract: "Token ids per second on a long text, from a tokenizer.json or a SentencePiece model (developer tool).",
+        usage: "clip-search bench-tokenizer <tokenizer.json | spiece.model …> <text-file> [--seconds S] [--json]")
 
-    @Option(help: "A tokenizer.json, or a SentencePiece model file (spiece.model, tokenizer.model, …).")
-    var file: String
-
-    @Option(help: "UTF-8 text file encoded as one string.")
-    var textFile: String
+    @Argument(help: "A tokenizer.json, or a SentencePiece model file (spiece.model, tokenizer.model, …).") var file: String
+    @Argument(help: "UTF-8 text file, encoded as one string.") var textFile: String
 
     @OptionGroup var measurement: BenchMeasurementOptions
 

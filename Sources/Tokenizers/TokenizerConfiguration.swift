@@ -28,16 +28,7 @@ public struct TokenizerConfiguration: Sendable, Equatable {
     /// Reads `url`; a missing file gives the defaults.
     public init(contentsOf url: URL) throws {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
-        let data = try VocabularyFiles.readData(url)
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw TokenizerError.malformedJSON(path: url.path, byteOffset: 0,
-                                               reason: HuggingFaceTokenizer.oneLine(error.localizedDescription))
-        }
-        let reader = TokenizerJSONReader(path: url.path)
-        let root = try reader.object(json, "top level")
+        let (reader, root) = try TokenizerJSONReader.open(url)
         func optionalString(_ key: String) throws -> String? {
             guard let value = root[key], !(value is NSNull) else { return nil }
             return try reader.string(value, key)

@@ -2,6 +2,33 @@ import Foundation
 import Tokenizers
 import XCTest
 
+/// A fixed-seed generator (a 64-bit linear congruential step, high bits out), so fuzz tests corrupt the
+/// same bytes on every run.
+struct FixedSeedGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state ^ (state >> 29)
+    }
+}
+
+/// The `TokenizerError` that `body` throws, checked to be one line naming `path`; nil when `body` succeeds.
+func tokenizerError(naming path: String, file: StaticString = #filePath, line: UInt = #line,
+                    _ body: () throws -> Void) -> TokenizerError? {
+    do {
+        try body()
+        return nil
+    } catch let error as TokenizerError {
+        XCTAssertFalse(error.description.contains("\n"), "one line: \(error)", file: file, line: line)
+        XCTAssert(error.description.contains(path), "names \(path): \(error)", file: file, line: line)
+        return error
+    } catch {
+        XCTFail("unexpected error type \(error)", file: file, line: line)
+        return nil
+    }
+}
+
 /// Fixtures written by scripts/fixtures/make_sentencepiece_fixtures.py (see Tests/Fixtures/MANIFEST.md).
 enum SentencePieceFixtures {
     static let directory = URL(fileURLWithPath: #filePath)

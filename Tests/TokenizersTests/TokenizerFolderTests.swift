@@ -24,18 +24,12 @@ final class TokenizerFolderTests: XCTestCase {
         try Data(text.utf8).write(to: directory.appendingPathComponent(name))
     }
 
-    private func loadError() -> TokenizerError? {
-        do {
+    private func loadError(file: StaticString = #filePath, line: UInt = #line) -> TokenizerError? {
+        let error = tokenizerError(naming: directory.path, file: file, line: line) {
             _ = try TokenizerFolder.load(directory: directory)
-            XCTFail("expected an error")
-            return nil
-        } catch let error as TokenizerError {
-            XCTAssertFalse(error.description.contains("\n"), "one-line message: \(error)")
-            return error
-        } catch {
-            XCTFail("unexpected error type \(error)")
-            return nil
         }
+        XCTAssertNotNil(error, "expected an error", file: file, line: line)
+        return error
     }
 
     func testEachFixtureFolderLoadsTheTokenizerItsFilesDescribe() throws {

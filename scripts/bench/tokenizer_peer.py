@@ -6,6 +6,7 @@ two can be compared and checked for identical output.
 
   python3 scripts/bench/tokenizer_peer.py --file Tests/Fixtures/sentencepiece/xlmr-unigram/tokenizer.json \
       --text-file /tmp/long.txt
+  .build/release/clip-search bench-tokenizer Tests/Fixtures/sentencepiece/xlmr-unigram/tokenizer.json /tmp/long.txt --json
 """
 import argparse
 import json

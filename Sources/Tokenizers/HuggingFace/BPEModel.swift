@@ -24,13 +24,6 @@ struct BPEModel: TokenizationModel {
         UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
     }
 
-    private struct Symbol {
-        var id: Int
-        var previous: Int
-        var next: Int
-        var removed: Bool
-    }
-
     private struct Candidate {
         let position: Int
         let mergedID: Int32
@@ -43,7 +36,7 @@ struct BPEModel: TokenizationModel {
     }
 
     /// The word's characters as ids, with byte fallback or (fused) unknown tokens; `next` links unset.
-    private func initialSymbols(_ word: [UInt8]) -> [Symbol] {
+    private func initialSymbols(_ word: [UInt8]) -> [LinkedSymbol] {
         var ids: [Int] = []
         ids.reserveCapacity(word.count)
         var pendingUnknown = false
@@ -79,7 +72,7 @@ struct BPEModel: TokenizationModel {
         }
         if pendingUnknown, let unknownID { ids.append(unknownID) }
         return ids.enumerated().map { index, id in
-            Symbol(id: id, previous: index - 1, next: index + 1 < ids.count ? index + 1 : -1, removed: false)
+            LinkedSymbol(value: id, length: 1, previous: index - 1, next: index + 1 < ids.count ? index + 1 : -1)
         }
     }
 
@@ -95,32 +88,32 @@ struct BPEModel: TokenizationModel {
         // Lowest rank first, then leftmost: the key inverts (rank, position).
         var queue = BinaryHeap<Candidate>(capacity: symbols.count)
         for index in 0..<(symbols.count - 1) {
-            if let merge = merges[Self.pairKey(symbols[index].id, symbols[index + 1].id)] {
+            if let merge = merges[Self.pairKey(symbols[index].value, symbols[index + 1].value)] {
                 Self.push(&queue, index, merge)
             }
         }
         while let top = queue.pop() {
             let left = symbols[top.position]
-            guard !left.removed, left.next >= 0 else { continue }
+            guard left.length > 0, left.next >= 0 else { continue }
             let right = symbols[left.next]
             // A stale entry: the pair at this position no longer merges into the same token.
-            guard let merge = merges[Self.pairKey(left.id, right.id)], merge.mergedID == top.mergedID else { continue }
-            symbols[top.position].id = Int(merge.mergedID)
-            symbols[left.next].removed = true
+            guard let merge = merges[Self.pairKey(left.value, right.value)], merge.mergedID == top.mergedID else { continue }
+            symbols[top.position].value = Int(merge.mergedID)
+            symbols[left.next].length = 0
             symbols[top.position].next = right.next
             if right.next >= 0 { symbols[right.next].previous = top.position }
             let current = symbols[top.position]
             if current.previous >= 0,
-               let merge = merges[Self.pairKey(symbols[current.previous].id, current.id)] {
+               let merge = merges[Self.pairKey(symbols[current.previous].value, current.value)] {
                 Self.push(&queue, current.previous, merge)
             }
-            if current.next >= 0, let merge = merges[Self.pairKey(current.id, symbols[current.next].id)] {
+            if current.next >= 0, let merge = merges[Self.pairKey(current.value, symbols[current.next].value)] {
                 Self.push(&queue, top.position, merge)
             }
         }
         var index = 0
         while index >= 0, index < symbols.count {
-            ids.append(symbols[index].id)
+            ids.append(symbols[index].value)
             index = symbols[index].next
         }
     }

@@ -22,16 +22,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
     ///   - lowercasesFirst: put tokenizers' `Lowercase` before the file's normalizer (transformers'
     ///     `Siglip2Tokenizer` does so for SigLIP 2, whose text was lower-cased in training).
     public init(contentsOf url: URL, shape: SequenceShape? = nil, lowercasesFirst: Bool = false) throws {
-        let data = try VocabularyFiles.readData(url)
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw TokenizerError.malformedJSON(path: url.path, byteOffset: 0,
-                                               reason: Self.oneLine(error.localizedDescription))
-        }
-        let reader = TokenizerJSONReader(path: url.path)
-        let root = try reader.object(json, "top level")
+        let (reader, root) = try TokenizerJSONReader.open(url)
         var normalizer = try reader.normalizer(root["normalizer"], "normalizer")
         if lowercasesFirst { normalizer = NormalizerSequence([LowercaseNormalizer()] + (normalizer.map { [$0] } ?? [])) }
         let preTokenizer = try reader.preTokenizer(root["pre_tokenizer"], "pre_tokenizer")
@@ -73,10 +64,6 @@ public final class HuggingFaceTokenizer: TextTokenizing {
         rawTokens = other.rawTokens
         normalizedTokens = other.normalizedTokens
         idsByToken = other.idsByToken
-    }
-
-    static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     /// The Unigram or BPE model, with the vocabulary by token text.

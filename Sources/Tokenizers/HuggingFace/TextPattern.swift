@@ -96,44 +96,28 @@ enum SplitBehavior: String, Sendable {
 
     /// `NormalizedString::split`: the ranges kept, in order (empty ones dropped).
     func split(_ pieces: [(range: Range<Int>, isMatch: Bool)]) -> [Range<Int>] {
-        var result: [(range: Range<Int>, remove: Bool)] = []
         switch self {
         case .isolated:
-            result = pieces.map { ($0.range, false) }
+            return pieces.map(\.range).filter { !$0.isEmpty }
         case .removed:
-            result = pieces.map { ($0.range, $0.isMatch) }
-        case .contiguous:
+            return pieces.filter { !$0.isMatch && !$0.range.isEmpty }.map(\.range)
+        case .contiguous, .mergedWithPrevious, .mergedWithNext:
+            // One fold: a piece joins the one before it (after it, walking backwards for MergedWithNext)
+            // when it continues a run (Contiguous) or is a delimiter following a non-delimiter (Merged…).
+            let forward = self != .mergedWithNext
+            var result: [Range<Int>] = []
             var previousMatch = false
-            for piece in pieces {
-                if piece.isMatch == previousMatch, let last = result.last {
-                    result[result.count - 1] = (last.range.lowerBound..<piece.range.upperBound, false)
+            for piece in forward ? pieces : pieces.reversed() {
+                let joins = self == .contiguous ? piece.isMatch == previousMatch : piece.isMatch && !previousMatch
+                if joins, let last = result.last {
+                    result[result.count - 1] = forward ? last.lowerBound..<piece.range.upperBound
+                                                       : piece.range.lowerBound..<last.upperBound
                 } else {
-                    result.append((piece.range, false))
+                    result.append(piece.range)
                 }
                 previousMatch = piece.isMatch
             }
-        case .mergedWithPrevious:
-            var previousMatch = false
-            for piece in pieces {
-                if piece.isMatch, !previousMatch, let last = result.last {
-                    result[result.count - 1] = (last.range.lowerBound..<piece.range.upperBound, false)
-                } else {
-                    result.append((piece.range, false))
-                }
-                previousMatch = piece.isMatch
-            }
-        case .mergedWithNext:
-            var previousMatch = false
-            for piece in pieces.reversed() {
-                if piece.isMatch, !previousMatch, let last = result.last {
-                    result[result.count - 1] = (piece.range.lowerBound..<last.range.upperBound, false)
-                } else {
-                    result.append((piece.range, false))
-                }
-                previousMatch = piece.isMatch
-            }
-            result.reverse()
+            return (forward ? result : result.reversed()).filter { !$0.isEmpty }
         }
-        return result.filter { !$0.remove && !$0.range.isEmpty }.map(\.range)
     }
 }

@@ -7,6 +7,20 @@ import Foundation
 struct TokenizerJSONReader {
     let path: String
 
+    /// Reads `url` as a JSON object, with a reader for its values.
+    static func open(_ url: URL) throws -> (TokenizerJSONReader, [String: Any]) {
+        let data = try VocabularyFiles.readData(url)
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            let reason = error.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
+            throw TokenizerError.malformedJSON(path: url.path, byteOffset: 0, reason: reason)
+        }
+        let reader = TokenizerJSONReader(path: url.path)
+        return (reader, try reader.object(json, "top level"))
+    }
+
     func failure(_ location: String, _ reason: String) -> TokenizerError {
         .invalidConfiguration(path: path, reason: "\(location): \(reason)")
     }
@@ -58,6 +72,13 @@ struct TokenizerJSONReader {
         }
     }
 
+    /// The stages listed under `key`, each read by `parse` (absent ones left out).
+    func sequence<Stage>(_ object: [String: Any], _ key: String, _ location: String,
+                         _ parse: (Any?, String) throws -> Stage?) throws -> [Stage] {
+        try array(object[key], "\(location).\(key)").enumerated()
+            .compactMap { try parse($0.element, "\(location).\(key)[\($0.offset)]") }
+    }
+
     // MARK: - Normalizers
 
     func normalizer(_ value: Any?, _ location: String) throws -> (any TextNormalizing)? {
@@ -65,9 +86,7 @@ struct TokenizerJSONReader {
         let object = try object(value, location)
         switch try type(object, location) {
         case "Sequence":
-            let parts = try array(object["normalizers"], "\(location).normalizers").enumerated()
-                .compactMap { try normalizer($0.element, "\(location).normalizers[\($0.offset)]") }
-            return NormalizerSequence(parts)
+            return NormalizerSequence(try sequence(object, "normalizers", location, normalizer))
         case "Precompiled":
             guard let encoded = object["precompiled_charsmap"], !(encoded is NSNull) else { return nil }
             guard let data = Data(base64Encoded: try string(encoded, "\(location).precompiled_charsmap")) else {
@@ -104,9 +123,7 @@ struct TokenizerJSONReader {
         let object = try object(value, location)
         switch try type(object, location) {
         case "Sequence":
-            let parts = try array(object["pretokenizers"], "\(location).pretokenizers").enumerated()
-                .compactMap { try preTokenizer($0.element, "\(location).pretokenizers[\($0.offset)]") }
-            return PreTokenizerSequence(parts)
+            return PreTokenizerSequence(try sequence(object, "pretokenizers", location, preTokenizer))
         case "Metaspace":
             let replacement = try string(object["replacement"], "\(location).replacement")
             guard replacement.count == 1, let character = replacement.first else {

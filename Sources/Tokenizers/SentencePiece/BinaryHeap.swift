@@ -58,3 +58,13 @@ struct BinaryHeap<Value> {
         return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
     }
 }
+
+/// One symbol of a word being merged, in a doubly linked list over an array (−1 ends it). `value` is what
+/// the model tracks (a byte offset or a token id); a symbol merged into its left neighbour gets length 0.
+struct LinkedSymbol {
+    var value: Int
+    var length: Int
+    var previous: Int
+    var next: Int
+    var frozen = false
+}

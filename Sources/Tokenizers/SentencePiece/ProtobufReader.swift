@@ -102,15 +102,6 @@ struct ProtobufReader {
         ProtobufReader(bytes, range: try readLengthDelimited())
     }
 
-    mutating func readBool() throws -> Bool { try readVarint() != 0 }
-
-    /// int32 fields hold negative values as 10-byte two's-complement varints.
-    mutating func readInt32() throws -> Int32 {
-        Int32(truncatingIfNeeded: Int64(bitPattern: try readVarint()))
-    }
-
-    mutating func readFloat() throws -> Float { Float(bitPattern: try readFixed32()) }
-
     /// Skips a field this reader does not use.
     mutating func skip(_ field: Field) throws {
         switch field.wireType {
@@ -131,5 +122,46 @@ struct ProtobufReader {
             throw Failure(offset: field.offset, reason: "field \(field.number) has wire type "
                           + "\(field.wireType.rawValue), expected \(wireType.rawValue)")
         }
+    }
+
+    /// Passes each field of this message to `body`, skipping those it returns false for.
+    mutating func forEachField(_ body: (Field, inout ProtobufReader) throws -> Bool) throws {
+        while let field = try nextField() {
+            if try !body(field, &self) { try skip(field) }
+        }
+    }
+
+    // Typed values of declared fields: the wire type is checked first.
+
+    mutating func message(_ field: Field) throws -> ProtobufReader {
+        try expect(field, .lengthDelimited)
+        return try readMessage()
+    }
+
+    mutating func string(_ field: Field) throws -> String {
+        try expect(field, .lengthDelimited)
+        return try readString()
+    }
+
+    mutating func bytes(_ field: Field) throws -> [UInt8] {
+        try expect(field, .lengthDelimited)
+        return try readBytes()
+    }
+
+    mutating func varint(_ field: Field) throws -> UInt64 {
+        try expect(field, .varint)
+        return try readVarint()
+    }
+
+    mutating func bool(_ field: Field) throws -> Bool { try varint(field) != 0 }
+
+    /// int32 fields hold negative values as 10-byte two's-complement varints.
+    mutating func int32(_ field: Field) throws -> Int {
+        Int(Int32(truncatingIfNeeded: Int64(bitPattern: try varint(field))))
+    }
+
+    mutating func float(_ field: Field) throws -> Float {
+        try expect(field, .fixed32)
+        return Float(bitPattern: try readFixed32())
     }
 }

@@ -24,14 +24,6 @@ public struct SentencePieceBPEModel: TokenizationModel {
         fallback = UnknownFallback(unknownID: unknownID, byteIDs: byteIDs)
     }
 
-    private struct Symbol {
-        var start: Int
-        var length: Int
-        var previous: Int
-        var next: Int
-        var frozen: Bool
-    }
-
     /// A candidate merge of `left` with its next symbol, into a piece of `length` bytes. The right symbol is
     /// not stored: whenever the pair is still valid it is `left`'s next (a merge that removed it also grew
     /// `left`, which the length check catches).
@@ -42,7 +34,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
 
     /// The merge loop's state, kept in one struct so the loop runs without closure captures.
     private struct Merger {
-        var symbols: [Symbol] = []
+        var symbols: [LinkedSymbol] = []
         /// Highest score first, then leftmost.
         var agenda: BinaryHeap<Pair>
         var unusedMerges: [ByteString: (left: Range<Int>, right: Range<Int>)] = [:]
@@ -51,7 +43,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
 
         mutating func addPair(_ left: Int, _ right: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ model: SentencePieceBPEModel) {
             guard left >= 0, right >= 0, !symbols[left].frozen, !symbols[right].frozen else { return }
-            let start = symbols[left].start
+            let start = symbols[left].value
             let length = symbols[left].length + symbols[right].length
             guard let id = model.pieces.value(bytes, from: start, to: start + length) else { return }
             let key = UInt64(BinaryHeap<Pair>.orderedBits(model.scores[id])) << 32 | UInt64(UInt32.max - UInt32(left))
@@ -73,8 +65,8 @@ public struct SentencePieceBPEModel: TokenizationModel {
                     frozen = true
                 }
                 let index = symbols.count
-                symbols.append(Symbol(start: position, length: length, previous: index - 1,
-                                      next: position + length < bytes.count ? index + 1 : -1, frozen: frozen))
+                symbols.append(LinkedSymbol(value: position, length: length, previous: index - 1,
+                                            next: position + length < bytes.count ? index + 1 : -1, frozen: frozen))
                 position += length
             }
             for index in symbols.indices.dropFirst() { addPair(index - 1, index, bytes, model) }
@@ -115,7 +107,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
             }
             var index = symbols.isEmpty ? -1 : 0
             while index >= 0 {
-                resegment(symbols[index].start..<(symbols[index].start + symbols[index].length))
+                resegment(symbols[index].value..<(symbols[index].value + symbols[index].length))
                 index = symbols[index].next
             }
         }

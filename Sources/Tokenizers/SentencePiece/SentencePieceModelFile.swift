@@ -69,49 +69,44 @@ public struct SentencePieceModelFile: Sendable, Equatable {
     /// Parses a serialized `ModelProto`; throws `ProtobufReader.Failure`.
     init(bytes: [UInt8]) throws {
         var reader = ProtobufReader(bytes)
-        while let field = try reader.nextField() {
+        var pieces: [Piece] = [], trainer = TrainerOptions(), normalizer = NormalizerOptions()
+        try reader.forEachField { field, reader in
             switch field.number {
             case 1:
-                try reader.expect(field, .lengthDelimited)
-                var message = try reader.readMessage()
+                var message = try reader.message(field)
                 pieces.append(try Self.readPiece(&message, at: field.offset))
             case 2:
-                try reader.expect(field, .lengthDelimited)
-                var message = try reader.readMessage()
+                var message = try reader.message(field)
                 trainer = try Self.readTrainer(&message)
             case 3:
-                try reader.expect(field, .lengthDelimited)
-                var message = try reader.readMessage()
+                var message = try reader.message(field)
                 normalizer = try Self.readNormalizer(&message)
             default:
-                try reader.skip(field)
+                return false
             }
+            return true
         }
         guard !pieces.isEmpty else {
             throw ProtobufReader.Failure(offset: 0, reason: "no pieces (not a SentencePiece model)")
         }
+        self.init(pieces: pieces, trainer: trainer, normalizer: normalizer)
     }
 
     private static func readPiece(_ reader: inout ProtobufReader, at offset: Int) throws -> Piece {
         var piece = Piece(text: "", score: 0, type: .normal)
-        while let field = try reader.nextField() {
+        try reader.forEachField { field, reader in
             switch field.number {
-            case 1:
-                try reader.expect(field, .lengthDelimited)
-                piece.text = try reader.readString()
-            case 2:
-                try reader.expect(field, .fixed32)
-                piece.score = try reader.readFloat()
+            case 1: piece.text = try reader.string(field)
+            case 2: piece.score = try reader.float(field)
             case 3:
-                try reader.expect(field, .varint)
-                let raw = try reader.readVarint()
+                let raw = try reader.varint(field)
                 guard raw <= 6, let type = PieceType(rawValue: Int(raw)) else {
                     throw ProtobufReader.Failure(offset: field.offset, reason: "unknown piece type \(raw)")
                 }
                 piece.type = type
-            default:
-                try reader.skip(field)
+            default: return false
             }
+            return true
         }
         guard !piece.text.isEmpty else { throw ProtobufReader.Failure(offset: offset, reason: "empty piece") }
         guard piece.score.isFinite else {
@@ -122,58 +117,39 @@ public struct SentencePieceModelFile: Sendable, Equatable {
 
     private static func readTrainer(_ reader: inout ProtobufReader) throws -> TrainerOptions {
         var options = TrainerOptions()
-        while let field = try reader.nextField() {
+        try reader.forEachField { field, reader in
             switch field.number {
             case 3:
-                try reader.expect(field, .varint)
-                let raw = try reader.readVarint()
+                let raw = try reader.varint(field)
                 guard raw <= 4, let type = ModelType(rawValue: Int(raw)) else {
                     throw ProtobufReader.Failure(offset: field.offset, reason: "unknown model type \(raw)")
                 }
                 options.modelType = type
-            case 24:
-                try reader.expect(field, .varint)
-                options.treatWhitespaceAsSuffix = try reader.readBool()
-            case 35:
-                try reader.expect(field, .varint)
-                options.byteFallback = try reader.readBool()
-            case 40, 41, 42, 43:
-                try reader.expect(field, .varint)
-                let value = Int(try reader.readInt32())
-                switch field.number {
-                case 40: options.unknownID = value
-                case 41: options.beginningOfSentenceID = value
-                case 42: options.endOfSentenceID = value
-                default: options.paddingID = value
-                }
-            default:
-                try reader.skip(field)
+            case 24: options.treatWhitespaceAsSuffix = try reader.bool(field)
+            case 35: options.byteFallback = try reader.bool(field)
+            case 40: options.unknownID = try reader.int32(field)
+            case 41: options.beginningOfSentenceID = try reader.int32(field)
+            case 42: options.endOfSentenceID = try reader.int32(field)
+            case 43: options.paddingID = try reader.int32(field)
+            default: return false
             }
+            return true
         }
         return options
     }
 
     private static func readNormalizer(_ reader: inout ProtobufReader) throws -> NormalizerOptions {
         var options = NormalizerOptions()
-        while let field = try reader.nextField() {
+        try reader.forEachField { field, reader in
             switch field.number {
-            case 1:
-                try reader.expect(field, .lengthDelimited)
-                options.name = try reader.readString()
-            case 2:
-                try reader.expect(field, .lengthDelimited)
-                options.precompiledCharsMap = try reader.readBytes()
-            case 3, 4, 5:
-                try reader.expect(field, .varint)
-                let value = try reader.readBool()
-                switch field.number {
-                case 3: options.addDummyPrefix = value
-                case 4: options.removeExtraWhitespaces = value
-                default: options.escapeWhitespaces = value
-                }
-            default:
-                try reader.skip(field)
+            case 1: options.name = try reader.string(field)
+            case 2: options.precompiledCharsMap = try reader.bytes(field)
+            case 3: options.addDummyPrefix = try reader.bool(field)
+            case 4: options.removeExtraWhitespaces = try reader.bool(field)
+            case 5: options.escapeWhitespaces = try reader.bool(field)
+            default: return false
             }
+            return true
         }
         return options
     }
