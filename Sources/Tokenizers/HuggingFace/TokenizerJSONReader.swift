@@ -64,6 +64,13 @@ struct TokenizerJSONReader {
         try string(object["type"], "\(location).type")
     }
 
+    /// A stage's object and its `type`, or nil when the stage is absent (null).
+    func typed(_ value: Any?, _ location: String) throws -> (object: [String: Any], type: String)? {
+        guard let value, !(value is NSNull) else { return nil }
+        let object = try object(value, location)
+        return (object, try type(object, location))
+    }
+
     func pattern(_ value: Any?, _ location: String) throws -> TextPattern {
         do {
             return try TextPattern(json: value)
@@ -82,9 +89,8 @@ struct TokenizerJSONReader {
     // MARK: - Normalizers
 
     func normalizer(_ value: Any?, _ location: String) throws -> (any TextNormalizing)? {
-        guard let value, !(value is NSNull) else { return nil }
-        let object = try object(value, location)
-        switch try type(object, location) {
+        guard let (object, type) = try typed(value, location) else { return nil }
+        switch type {
         case "Sequence":
             return NormalizerSequence(try sequence(object, "normalizers", location, normalizer))
         case "Precompiled":
@@ -119,11 +125,8 @@ struct TokenizerJSONReader {
     // MARK: - Pre-tokenizers
 
     func preTokenizer(_ value: Any?, _ location: String) throws -> (any PreTokenizing)? {
-        guard let value, !(value is NSNull) else { return nil }
-        let object = try object(value, location)
-        switch try type(object, location) {
-        case "Sequence":
-            return PreTokenizerSequence(try sequence(object, "pretokenizers", location, preTokenizer))
+        guard let (object, type) = try typed(value, location) else { return nil }
+        switch type {
         case "Metaspace":
             let replacement = try string(object["replacement"], "\(location).replacement")
             guard replacement.count == 1, let character = replacement.first else {
@@ -151,6 +154,8 @@ struct TokenizerJSONReader {
                                      inverted: try bool(object["invert"], default: false, "\(location).invert"))
         case "WhitespaceSplit":
             return WhitespacePreTokenizer(separatesPunctuation: false)
+        case "Sequence":
+            return PreTokenizerSequence(try sequence(object, "pretokenizers", location, preTokenizer))
         case "Whitespace":
             return WhitespacePreTokenizer(separatesPunctuation: true)
         case let name:
@@ -161,9 +166,8 @@ struct TokenizerJSONReader {
     // MARK: - Post-processors
 
     func postProcessor(_ value: Any?, _ location: String) throws -> TemplatePostProcessor? {
-        guard let value, !(value is NSNull) else { return nil }
-        let object = try object(value, location)
-        switch try type(object, location) {
+        guard let (object, type) = try typed(value, location) else { return nil }
+        switch type {
         case "TemplateProcessing":
             let specials = try self.object(object["special_tokens"], "\(location).special_tokens")
             var prefix: [Int] = [], suffix: [Int] = []

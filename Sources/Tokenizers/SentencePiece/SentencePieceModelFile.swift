@@ -127,10 +127,11 @@ public struct SentencePieceModelFile: Sendable, Equatable {
                 options.modelType = type
             case 24: options.treatWhitespaceAsSuffix = try reader.bool(field)
             case 35: options.byteFallback = try reader.bool(field)
-            case 40: options.unknownID = try reader.int32(field)
-            case 41: options.beginningOfSentenceID = try reader.int32(field)
-            case 42: options.endOfSentenceID = try reader.int32(field)
-            case 43: options.paddingID = try reader.int32(field)
+            case 40...43:
+                let ids: [WritableKeyPath<TrainerOptions, Int>] = [
+                    \.unknownID, \.beginningOfSentenceID, \.endOfSentenceID, \.paddingID,
+                ]
+                options[keyPath: ids[field.number - 40]] = try reader.int32(field)
             default: return false
             }
             return true
@@ -144,9 +145,11 @@ public struct SentencePieceModelFile: Sendable, Equatable {
             switch field.number {
             case 1: options.name = try reader.string(field)
             case 2: options.precompiledCharsMap = try reader.bytes(field)
-            case 3: options.addDummyPrefix = try reader.bool(field)
-            case 4: options.removeExtraWhitespaces = try reader.bool(field)
-            case 5: options.escapeWhitespaces = try reader.bool(field)
+            case 3...5:
+                let flags: [WritableKeyPath<NormalizerOptions, Bool>] = [
+                    \.addDummyPrefix, \.removeExtraWhitespaces, \.escapeWhitespaces,
+                ]
+                options[keyPath: flags[field.number - 3]] = try reader.bool(field)
             default: return false
             }
             return true
