@@ -21,4 +21,15 @@ final class HuggingFaceTokenizerTests: XCTestCase {
         }
         XCTAssertEqual(checked, 4)
     }
+
+    /// A Metaspace pre-tokenizer with `prepend_scheme: "first"` and no split (transformers' non-legacy Llama).
+    func testPrependSchemeFirstMatchesTokenizers() throws {
+        let strings = try SentencePieceFixtures.strings.get()
+        let tokenizer = try HuggingFaceTokenizer(
+            contentsOf: SentencePieceFixtures.folder("llama-bpe").appendingPathComponent("tokenizer-nonlegacy.json"))
+        let references = try SentencePieceFixtures.expected("llama-bpe").cases.map { try XCTUnwrap($0.hf_nonlegacy) }
+        XCTAssertEqual(SentencePieceFixtures.compare("llama non-legacy (fast)", strings: strings, expected: references) {
+            tokenizer.encode($0)
+        }, strings.count)
+    }
 }

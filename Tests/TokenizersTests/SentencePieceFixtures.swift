@@ -44,6 +44,8 @@ enum SentencePieceFixtures {
         let slow: [Int]?
         let hf: [Int]?
         let siglip2: [Int]?
+        let hf_nonlegacy: [Int]?
+        let slow_nonlegacy: [Int]?
 
         /// transformers' slow tokenizer output (stored only where it differs from the fast one).
         var slowOrFast: [Int] { slow ?? hf ?? [] }

@@ -60,4 +60,21 @@ final class SentencePieceTokenizerTests: XCTestCase {
             XCTAssertEqual(matched, strings.count, name)
         }
     }
+
+    /// transformers' non-legacy Llama tokenizer (legacy=False, add_prefix_space=True): "▁" prepended once,
+    /// SentencePiece's dummy prefix off, chunks after a special token encoded after "<unk>" (then dropped).
+    func testNonLegacyLlamaMatchesTransformers() throws {
+        let strings = try SentencePieceFixtures.strings.get()
+        let folder = SentencePieceFixtures.folder("llama-bpe")
+        let cases = try SentencePieceFixtures.expected("llama-bpe").cases
+        var configuration = try TokenizerConfiguration(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))
+        configuration.legacy = false
+        configuration.addsPrefixSpace = true
+        let tokenizer = try SentencePieceTokenizer(modelFile: folder.appendingPathComponent("tokenizer.model"),
+                                                   configuration: configuration)
+        let references = try cases.map { try XCTUnwrap($0.slow_nonlegacy ?? $0.hf_nonlegacy) }
+        XCTAssertEqual(SentencePieceFixtures.compare("llama non-legacy (slow)", strings: strings, expected: references) {
+            tokenizer.encode($0)
+        }, strings.count)
+    }
 }
