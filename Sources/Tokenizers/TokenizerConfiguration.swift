@@ -30,17 +30,17 @@ public struct TokenizerConfiguration: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let (reader, root) = try TokenizerJSONReader.open(url)
         func optionalString(_ key: String) throws -> String? {
-            guard let value = root[key], !(value is NSNull) else { return nil }
+            guard let value = root[key], !(value is JSONParser.Null) else { return nil }
             return try reader.string(value, key)
         }
         /// A token written as a string or as a serialized AddedToken (`{"content": …}`).
         func token(_ key: String) throws -> String? {
-            guard let value = root[key], !(value is NSNull) else { return nil }
+            guard let value = root[key], !(value is JSONParser.Null) else { return nil }
             if let object = value as? [String: Any] { return try reader.string(object["content"], "\(key).content") }
             return try reader.string(value, key)
         }
         func optionalBool(_ key: String) throws -> Bool? {
-            guard let value = root[key], !(value is NSNull) else { return nil }
+            guard let value = root[key], !(value is JSONParser.Null) else { return nil }
             return try reader.bool(value, default: false, key)
         }
         func side(_ key: String) throws -> SequenceShape.Side? {
@@ -51,7 +51,7 @@ public struct TokenizerConfiguration: Sendable, Equatable {
             return side
         }
         tokenizerClass = try optionalString("tokenizer_class")
-        if let value = root["model_max_length"], !(value is NSNull) {
+        if let value = root["model_max_length"], !(value is JSONParser.Null) {
             let length = try reader.number(value, "model_max_length")
             guard length >= 1 else { throw reader.failure("model_max_length", "must be at least 1") }
             modelMaximumLength = length > 1_000_000 ? nil : Int(length)
@@ -63,7 +63,7 @@ public struct TokenizerConfiguration: Sendable, Equatable {
         for key in ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] {
             if let name = try token(key), !specialTokens.contains(name) { specialTokens.append(name) }
         }
-        if let additional = root["additional_special_tokens"], !(additional is NSNull) {
+        if let additional = root["additional_special_tokens"], !(additional is JSONParser.Null) {
             for (index, item) in try reader.array(additional, "additional_special_tokens").enumerated() {
                 let location = "additional_special_tokens[\(index)]"
                 let name = try (item as? [String: Any]).map { try reader.string($0["content"], location) }
@@ -71,7 +71,7 @@ public struct TokenizerConfiguration: Sendable, Equatable {
                 if !specialTokens.contains(name) { specialTokens.append(name) }
             }
         }
-        if let decoder = root["added_tokens_decoder"], !(decoder is NSNull) {
+        if let decoder = root["added_tokens_decoder"], !(decoder is JSONParser.Null) {
             for (key, value) in try reader.object(decoder, "added_tokens_decoder") {
                 let location = "added_tokens_decoder[\(key.debugDescription)]"
                 guard let id = Int(key), id >= 0 else { throw reader.failure(location, "key is not an id") }

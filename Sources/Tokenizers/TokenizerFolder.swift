@@ -81,10 +81,7 @@ public enum TokenizerFolder {
     /// `config.json`'s `model_type`, nil when the file is absent or has none.
     static func modelType(_ url: URL) throws -> String? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let data = try VocabularyFiles.readData(url)
-        guard let json = try? JSONSerialization.jsonObject(with: data) else {
-            throw TokenizerError.malformedJSON(path: url.path, byteOffset: 0, reason: "not valid JSON")
-        }
-        return (json as? [String: Any])?["model_type"] as? String
+        let (_, root) = try TokenizerJSONReader.open(url)
+        return root["model_type"] as? String
     }
 }

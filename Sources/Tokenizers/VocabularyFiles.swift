@@ -181,76 +181,18 @@ struct FlatJSONObjectScanner {
         return value
     }
 
+    /// A key's UTF-8 bytes (the JSON parser's string reading, validated here).
     private mutating func parseString() throws -> [UInt8] {
-        try expect(UInt8(ascii: "\""))
         let start = position
-        // Fast path: no escapes, the bytes are the UTF-8 of the key.
-        while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") { position += 1 }
-        guard let stop = peek() else { throw Failure(offset: start, reason: "unterminated string") }
-        if stop == UInt8(ascii: "\"") {
-            position += 1
-            return try validatedUTF8(Array(bytes[start..<(position - 1)]), offset: start)
+        let utf8: [UInt8]
+        do {
+            utf8 = try JSONParser.stringBytes(bytes, at: &position)
+        } catch let failure as JSONParser.Failure {
+            throw Failure(offset: failure.offset, reason: failure.reason)
         }
-        var utf8 = Array(bytes[start..<position])
-        while true {
-            guard let byte = peek() else { throw Failure(offset: start, reason: "unterminated string") }
-            position += 1
-            if byte == UInt8(ascii: "\"") { break }
-            if byte != UInt8(ascii: "\\") {
-                utf8.append(byte)
-                continue
-            }
-            guard let escaped = peek() else { throw Failure(offset: position, reason: "unterminated escape") }
-            position += 1
-            switch escaped {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
-            case UInt8(ascii: "b"): utf8.append(0x08)
-            case UInt8(ascii: "f"): utf8.append(0x0C)
-            case UInt8(ascii: "n"): utf8.append(0x0A)
-            case UInt8(ascii: "r"): utf8.append(0x0D)
-            case UInt8(ascii: "t"): utf8.append(0x09)
-            case UInt8(ascii: "u"): utf8.append(contentsOf: try parseUnicodeEscape())
-            default: throw Failure(offset: position - 1, reason: "invalid escape character")
-            }
+        guard utf8.allSatisfy({ $0 < 0x80 }) || String(validating: utf8, as: UTF8.self) != nil else {
+            throw Failure(offset: start, reason: "string is not valid UTF-8")
         }
-        return try validatedUTF8(utf8, offset: start)
-    }
-
-    private func validatedUTF8(_ utf8: [UInt8], offset: Int) throws -> [UInt8] {
-        // ASCII needs no decoding check; anything else must be well-formed UTF-8.
-        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8 }
-        var iterator = utf8.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return utf8
-            case .error: throw Failure(offset: offset, reason: "string is not valid UTF-8")
-            }
-        }
-    }
-
-    /// `\uXXXX`, combining a surrogate pair into one scalar; returns its UTF-8 bytes.
-    private mutating func parseUnicodeEscape() throws -> [UInt8] {
-        let start = position
-        var value = try parseHexQuad()
-        if (0xD800...0xDBFF).contains(value) {
-            guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
-            else { throw Failure(offset: start, reason: "unpaired surrogate escape") }
-            position += 2
-            let low = try parseHexQuad()
-            guard (0xDC00...0xDFFF).contains(low) else { throw Failure(offset: start, reason: "invalid surrogate pair") }
-            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
-        }
-        guard let scalar = Unicode.Scalar(value) else { throw Failure(offset: start, reason: "invalid code point") }
-        return Array(String(Character(scalar)).utf8)
-    }
-
-    private mutating func parseHexQuad() throws -> UInt32 {
-        guard position + 4 <= bytes.count,
-              let value = UInt32(String(decoding: bytes[position..<(position + 4)], as: UTF8.self), radix: 16)
-        else { throw Failure(offset: position, reason: "expected four hex digits after \\u") }
-        position += 4
-        return value
+        return utf8
     }
 }

@@ -114,3 +114,50 @@ final class TokenizerJSONErrorTests: XCTestCase {
         }
     }
 }
+
+/// The JSON parser tokenizer files are read with.
+final class JSONParserTests: XCTestCase {
+    private func parse(_ text: String) throws -> Any { try JSONParser.parse(Array(text.utf8)) }
+
+    private func failure(_ text: String) -> JSONParser.Failure? { failure(bytes: Array(text.utf8)) }
+
+    private func failure(bytes: [UInt8]) -> JSONParser.Failure? {
+        do {
+            _ = try JSONParser.parse(bytes)
+            return nil
+        } catch {
+            return error as? JSONParser.Failure
+        }
+    }
+
+    /// Foundation's JSONSerialization on Linux drops U+FEFF; vocabularies have a piece for it.
+    func testKeepsByteOrderMarksInKeysAndValues() throws {
+        let object = try XCTUnwrap(try parse("{\"\u{feff}\": 7, \"x\": \"a\u{feff}b\\ufeff\"}") as? [String: Any])
+        XCTAssertEqual(object["\u{feff}"] as? Int, 7)
+        XCTAssertEqual((object["x"] as? String)?.unicodeScalars.map(\.value), [0x61, 0xFEFF, 0x62, 0xFEFF])
+    }
+
+    func testValuesOfEveryKind() throws {
+        let array = try XCTUnwrap(try parse(" [1, -2.5e1, true, false, null, \"\\u00e9\\ud83d\\ude00\\n\", {}, []] ") as? [Any])
+        XCTAssertEqual(array[0] as? Int, 1)
+        XCTAssertEqual(array[1] as? Double, -25)
+        XCTAssertEqual(array[2] as? Bool, true)
+        XCTAssertEqual(array[3] as? Bool, false)
+        XCTAssert(array[4] is JSONParser.Null)
+        XCTAssertEqual(array[5] as? String, "é😀\n")
+        XCTAssertEqual((array[6] as? [String: Any])?.count, 0)
+        XCTAssertEqual((array[7] as? [Any])?.count, 0)
+    }
+
+    func testMalformedInputNamesTheOffset() {
+        XCTAssertEqual(failure("{\"a\" 1}")?.offset, 5)
+        XCTAssertEqual(failure("[1, 2")?.reason, "unexpected end of data")
+        XCTAssertEqual(failure("\"\\ud800\"")?.reason, "lone surrogate in \\u escape")
+        XCTAssertEqual(failure("\"a\u{1}\"")?.reason, "control character in a string")
+        XCTAssertNotNil(failure("[1] x"))
+        XCTAssertNotNil(failure("1e999"))
+        XCTAssertEqual(failure(bytes: [0x22, 0xFF, 0x22])?.reason, "string is not valid UTF-8")
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        XCTAssert(failure(deep)?.reason.contains("nested deeper") == true)
+    }
+}

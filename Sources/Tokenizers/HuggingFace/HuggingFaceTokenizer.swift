@@ -100,7 +100,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
             vocabulary[text] = id
             minimum = min(minimum, score)
         }
-        guard let unknown = object["unk_id"], !(unknown is NSNull) else {
+        guard let unknown = object["unk_id"], !(unknown is JSONParser.Null) else {
             throw reader.failure("model.unk_id", "a Unigram model needs an unknown token id")
         }
         let unknownID = try reader.integer(unknown, "model.unk_id")
@@ -128,7 +128,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
             byText.append((Array(text.utf8), id))
         }
         func optionalString(_ key: String) throws -> String? {
-            guard let value = object[key], !(value is NSNull) else { return nil }
+            guard let value = object[key], !(value is JSONParser.Null) else { return nil }
             return try reader.string(value, "model.\(key)")
         }
         let prefix = try optionalString("continuing_subword_prefix") ?? ""

@@ -9,13 +9,11 @@ struct TokenizerJSONReader {
 
     /// Reads `url` as a JSON object, with a reader for its values.
     static func open(_ url: URL) throws -> (TokenizerJSONReader, [String: Any]) {
-        let data = try VocabularyFiles.readData(url)
         let json: Any
         do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            let reason = error.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
-            throw TokenizerError.malformedJSON(path: url.path, byteOffset: 0, reason: reason)
+            json = try JSONParser.parse([UInt8](try VocabularyFiles.readData(url)))
+        } catch let failure as JSONParser.Failure {
+            throw TokenizerError.malformedJSON(path: url.path, byteOffset: failure.offset, reason: failure.reason)
         }
         let reader = TokenizerJSONReader(path: url.path)
         return (reader, try reader.object(json, "top level"))
@@ -41,21 +39,21 @@ struct TokenizerJSONReader {
     }
 
     func integer(_ value: Any?, _ location: String) throws -> Int {
-        guard let number = value as? NSNumber, let integer = Int(exactly: number.doubleValue) else {
+        if let integer = value as? Int { return integer }
+        guard let number = value as? Double, let integer = Int(exactly: number) else {
             throw failure(location, "expected an integer")
         }
         return integer
     }
 
     func number(_ value: Any?, _ location: String) throws -> Double {
-        guard let number = value as? NSNumber, number.doubleValue.isFinite else {
-            throw failure(location, "expected a number")
-        }
-        return number.doubleValue
+        if let integer = value as? Int { return Double(integer) }
+        guard let number = value as? Double, number.isFinite else { throw failure(location, "expected a number") }
+        return number
     }
 
     func bool(_ value: Any?, default defaultValue: Bool, _ location: String) throws -> Bool {
-        guard let value, !(value is NSNull) else { return defaultValue }
+        guard let value, !(value is JSONParser.Null) else { return defaultValue }
         guard let flag = value as? Bool else { throw failure(location, "expected true or false") }
         return flag
     }
@@ -66,7 +64,7 @@ struct TokenizerJSONReader {
 
     /// A stage's object and its `type`, or nil when the stage is absent (null).
     func typed(_ value: Any?, _ location: String) throws -> (object: [String: Any], type: String)? {
-        guard let value, !(value is NSNull) else { return nil }
+        guard let value, !(value is JSONParser.Null) else { return nil }
         let object = try object(value, location)
         return (object, try type(object, location))
     }
@@ -94,7 +92,7 @@ struct TokenizerJSONReader {
         case "Sequence":
             return NormalizerSequence(try sequence(object, "normalizers", location, normalizer))
         case "Precompiled":
-            guard let encoded = object["precompiled_charsmap"], !(encoded is NSNull) else { return nil }
+            guard let encoded = object["precompiled_charsmap"], !(encoded is JSONParser.Null) else { return nil }
             guard let data = Data(base64Encoded: try string(encoded, "\(location).precompiled_charsmap")) else {
                 throw failure("\(location).precompiled_charsmap", "not base64")
             }
@@ -133,7 +131,7 @@ struct TokenizerJSONReader {
                 throw failure("\(location).replacement", "expected one character")
             }
             var scheme = MetaspacePreTokenizer.PrependScheme.always
-            if let raw = object["prepend_scheme"], !(raw is NSNull) {
+            if let raw = object["prepend_scheme"], !(raw is JSONParser.Null) {
                 let name = try string(raw, "\(location).prepend_scheme")
                 guard let parsed = MetaspacePreTokenizer.PrependScheme(rawValue: name) else {
                     throw failure("\(location).prepend_scheme", "unknown scheme \(name.debugDescription)")
@@ -214,7 +212,7 @@ struct TokenizerJSONReader {
     // MARK: - Added tokens, truncation, padding
 
     func addedTokens(_ value: Any?) throws -> [AddedToken] {
-        guard let value, !(value is NSNull) else { return [] }
+        guard let value, !(value is JSONParser.Null) else { return [] }
         return try array(value, "added_tokens").enumerated().map { index, item in
             let location = "added_tokens[\(index)]"
             let entry = try object(item, location)
@@ -232,12 +230,12 @@ struct TokenizerJSONReader {
     /// The file's own `truncation` and `padding` (Fixed length) settings.
     func shape(truncation: Any?, padding: Any?) throws -> SequenceShape {
         var shape = SequenceShape()
-        if let truncation, !(truncation is NSNull) {
+        if let truncation, !(truncation is JSONParser.Null) {
             let object = try object(truncation, "truncation")
             shape.maximumLength = try integer(object["max_length"], "truncation.max_length")
             if let direction = object["direction"] as? String, direction == "Left" { shape.truncationSide = .left }
         }
-        if let padding, !(padding is NSNull) {
+        if let padding, !(padding is JSONParser.Null) {
             let object = try object(padding, "padding")
             if let strategy = object["strategy"] as? [String: Any], let fixed = strategy["Fixed"] {
                 shape.paddedLength = try integer(fixed, "padding.strategy.Fixed")

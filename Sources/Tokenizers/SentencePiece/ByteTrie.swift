@@ -1,13 +1,15 @@
+import Foundation
+
 /// A trie over UTF-8 byte strings with an integer value per key: what the unigram lattice uses to find every
 /// vocabulary piece starting at a position, and what user-defined symbols are matched with. Children are
 /// stored flat and sorted by byte (the root through a 256-entry table), so a lookup is a few array reads.
 struct ByteTrie: Sendable {
     private var rootChildren = [Int32](repeating: -1, count: 256)
-    private var childStart: [Int32] = [0]
-    private var childCount: [Int32] = [0]
+    private var childStart: [Int32] = []
+    private var childCount: [Int32] = []
     private var labels: [UInt8] = []
     private var targets: [Int32] = []
-    private var values: [Int32] = [-1]
+    private var values: [Int32] = []
     /// Length in bytes of the longest key.
     private(set) var longestKey = 0
 
@@ -15,37 +17,57 @@ struct ByteTrie: Sendable {
 
     /// Keys must be non-empty; a key given twice keeps its last value.
     init<Keys: Sequence>(_ entries: Keys) where Keys.Element == ([UInt8], Int) {
-        // Edges keyed by (parent << 8 | byte) while inserting, then laid out grouped by parent, sorted by byte.
-        var edges: [UInt64: Int32] = [:]
-        var nodeValues: [Int32] = [-1]
-        for (key, value) in entries where !key.isEmpty {
-            var node: Int32 = 0
-            for byte in key {
-                let edge = UInt64(node) << 8 | UInt64(byte)
-                if let next = edges[edge] {
-                    node = next
-                } else {
-                    nodeValues.append(-1)
-                    node = Int32(nodeValues.count - 1)
-                    edges[edge] = node
-                }
-            }
-            nodeValues[Int(node)] = Int32(truncatingIfNeeded: value)
-            longestKey = max(longestKey, key.count)
+        // Sorted keys make each node's keys one contiguous run, split by the byte at the node's depth; nodes
+        // are numbered breadth-first, so every node's children are contiguous and sorted by byte.
+        var items = entries.enumerated().filter { !$0.element.0.isEmpty }
+        items.sort { first, second in
+            let order = Self.compare(first.element.0, second.element.0)
+            return order < 0 || (order == 0 && first.offset < second.offset)
         }
-        values = nodeValues
-        childStart = [Int32](repeating: 0, count: nodeValues.count)
-        childCount = [Int32](repeating: 0, count: nodeValues.count)
-        let sorted = edges.sorted { $0.key < $1.key }
-        labels.reserveCapacity(sorted.count)
-        targets.reserveCapacity(sorted.count)
-        for (edge, target) in sorted {
-            let parent = Int(edge >> 8)
-            if childCount[parent] == 0 { childStart[parent] = Int32(labels.count) }
-            childCount[parent] += 1
-            labels.append(UInt8(edge & 0xFF))
-            targets.append(target)
-            if parent == 0 { rootChildren[Int(edge & 0xFF)] = target }
+        longestKey = items.reduce(0) { max($0, $1.element.0.count) }
+        var pending: [(low: Int, high: Int, depth: Int)] = [(0, items.count, 0)]
+        var next = 0
+        values = []
+        childStart = []
+        childCount = []
+        while next < pending.count {
+            let (low, high, depth) = pending[next]
+            next += 1
+            var index = low
+            var value: Int32 = -1
+            while index < high, items[index].element.0.count == depth {
+                value = Int32(truncatingIfNeeded: items[index].element.1)
+                index += 1
+            }
+            values.append(value)
+            childStart.append(Int32(labels.count))
+            var children: Int32 = 0
+            while index < high {
+                let byte = items[index].element.0[depth]
+                var end = index + 1
+                while end < high, items[end].element.0[depth] == byte { end += 1 }
+                labels.append(byte)
+                targets.append(Int32(pending.count))
+                pending.append((index, end, depth + 1))
+                children += 1
+                index = end
+            }
+            childCount.append(children)
+        }
+        for edge in 0..<Int(childCount[0]) { rootChildren[Int(labels[edge])] = targets[edge] }
+    }
+
+    /// memcmp order of two byte strings (a prefix sorts first).
+    private static func compare(_ first: [UInt8], _ second: [UInt8]) -> Int {
+        first.withUnsafeBufferPointer { a in
+            second.withUnsafeBufferPointer { b in
+                let common = min(a.count, b.count)
+                if common > 0, let base = a.baseAddress, let other = b.baseAddress {
+                    let order = memcmp(base, other, common)
+                    if order != 0 { return Int(order) }
+                }
+                return a.count - b.count
+            }
         }
     }
 

@@ -21,6 +21,7 @@ public struct SentencePieceModel: Sendable {
     public init(file: SentencePieceModelFile, path: String) throws {
         func failure(_ reason: String) -> TokenizerError { .malformedModel(path: path, reason: reason) }
         var reserved: [String: Int] = [:], regular: [String: Int] = [:]
+        regular.reserveCapacity(file.pieces.count)
         var unknownID: Int?
         var byteIDs = [Int](repeating: -1, count: 256)
         for (id, piece) in file.pieces.enumerated() {
@@ -76,7 +77,7 @@ public struct SentencePieceModel: Sendable {
             model = SentencePieceBPEModel(
                 pieces: ByteTrie(lattice.map { (Array($0.element.text.utf8), $0.offset) }),
                 reservedPieces: ByteTrie(reserved.map { (Array($0.key.utf8), $0.value) }),
-                scores: file.pieces.map(\.score), isUnused: file.pieces.map { $0.type == .unused },
+                scores: file.pieces.map { $0.score }, isUnused: file.pieces.map { $0.type == .unused },
                 userDefinedSymbols: userDefinedSymbols, unknownID: unknownID, byteIDs: fallbackIDs)
         case .word, .character:
             throw failure("model type \(file.trainer.modelType) is not supported (unigram and BPE are)")
