@@ -10,8 +10,8 @@ struct BPEModel: TokenizationModel {
         let mergedID: Int32
     }
 
-    let vocabulary: ByteTrie
-    let merges: [UInt64: Merge]
+    let vocabulary: PieceTable
+    let merges: MergeTable
     let unknownID: Int?
     let fusesUnknown: Bool
     let byteIDs: [Int]?
@@ -25,14 +25,16 @@ struct BPEModel: TokenizationModel {
     }
 
     private struct Candidate {
-        let position: Int
+        let storedPosition: Int32
         let mergedID: Int32
+
+        var position: Int { Int(storedPosition) }
     }
 
     @inline(__always)
     private static func push(_ queue: inout BinaryHeap<Candidate>, _ position: Int, _ merge: Merge) {
         let key = ~(UInt64(UInt32(bitPattern: merge.rank)) << 32 | UInt64(UInt32(truncatingIfNeeded: position)))
-        queue.push(Candidate(position: position, mergedID: merge.mergedID), key: key)
+        queue.push(Candidate(storedPosition: Int32(truncatingIfNeeded: position), mergedID: merge.mergedID), key: key)
     }
 
     /// The word's characters as ids, with byte fallback or (fused) unknown tokens; `next` links unset.
@@ -48,11 +50,11 @@ struct BPEModel: TokenizationModel {
                 var piece: [UInt8] = []
                 let id: Int?
                 if plain {
-                    id = vocabulary.value(bytes, from: position, to: end)
+                    id = vocabulary.id(bytes, from: position, to: end)
                 } else {
                     piece = (position > 0 ? continuingSubwordPrefix : []) + Array(bytes[position..<end])
                         + (end >= bytes.count ? endOfWordSuffix : [])
-                    id = vocabulary.value(for: piece)
+                    id = vocabulary.id(piece)
                 }
                 if let id {
                     if pendingUnknown, let unknownID { ids.append(unknownID) }
@@ -76,9 +78,10 @@ struct BPEModel: TokenizationModel {
         }
     }
 
+    /// Words longer than `LinkedSymbol.maximumLength` bytes (2 GiB) are not encoded.
     func encode(word: [UInt8], into ids: inout [Int]) {
-        guard !word.isEmpty else { return }
-        if ignoresMerges, let id = vocabulary.value(for: word) {
+        guard !word.isEmpty, word.count < LinkedSymbol.maximumLength else { return }
+        if ignoresMerges, let id = vocabulary.id(word) {
             ids.append(id)
             return
         }
@@ -115,6 +118,45 @@ struct BPEModel: TokenizationModel {
         while index >= 0, index < symbols.count {
             ids.append(symbols[index].value)
             index = symbols[index].next
+        }
+    }
+}
+
+/// The merges by pair of ids: an open-addressing table with a multiplicative hash, several times faster than
+/// a `Dictionary` (SipHash) in the merge loop, which looks a pair up for every candidate.
+struct MergeTable: Sendable {
+    private var keys: [UInt64]
+    private var values: [BPEModel.Merge]
+    private let shift: UInt64
+    private static let empty = UInt64.max  // ids are below 2³¹, so no pair key has every bit set
+
+    /// A pair given twice keeps its last merge (`HashMap::collect` in tokenizers).
+    init(_ merges: [(key: UInt64, merge: BPEModel.Merge)]) {
+        var capacity = 16
+        while capacity < merges.count * 2 { capacity *= 2 }
+        keys = [UInt64](repeating: Self.empty, count: capacity)
+        values = [BPEModel.Merge](repeating: BPEModel.Merge(rank: 0, mergedID: 0), count: capacity)
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
+        for (key, merge) in merges {
+            var slot = self.slot(for: key)
+            while keys[slot] != Self.empty, keys[slot] != key { slot = (slot + 1) & (capacity - 1) }
+            keys[slot] = key
+            values[slot] = merge
+        }
+    }
+
+    @inline(__always)
+    private func slot(for key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    @inline(__always)
+    subscript(key: UInt64) -> BPEModel.Merge? {
+        let mask = keys.count - 1
+        var slot = slot(for: key)
+        while true {
+            let stored = keys[slot]
+            if stored == key { return values[slot] }
+            if stored == Self.empty { return nil }
+            slot = (slot + 1) & mask
         }
     }
 }

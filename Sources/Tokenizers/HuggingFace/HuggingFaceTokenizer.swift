@@ -132,7 +132,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
             return try reader.string(value, "model.\(key)")
         }
         let prefix = try optionalString("continuing_subword_prefix") ?? ""
-        var merges: [UInt64: BPEModel.Merge] = [:]
+        var merges: [(key: UInt64, merge: BPEModel.Merge)] = []
         let mergeList = try reader.array(object["merges"] ?? [Any](), "model.merges")
         merges.reserveCapacity(mergeList.count)
         for (rank, item) in mergeList.enumerated() {
@@ -149,7 +149,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
                 let missing = [parts[0], parts[1], merged].first { vocabulary[$0] == nil } ?? merged
                 throw reader.failure(location, "token \(missing.debugDescription) is not in the vocabulary")
             }
-            merges[BPEModel.pairKey(left, right)] = BPEModel.Merge(rank: Int32(rank), mergedID: Int32(mergedID))
+            merges.append((BPEModel.pairKey(left, right), BPEModel.Merge(rank: Int32(rank), mergedID: Int32(mergedID))))
         }
         var unknownID: Int?
         if let unknown = try optionalString("unk_token") {
@@ -157,7 +157,7 @@ public final class HuggingFaceTokenizer: TextTokenizing {
         }
         let byteFallback = try reader.bool(object["byte_fallback"], default: false, "model.byte_fallback")
         let model = BPEModel(
-            vocabulary: ByteTrie(byText), merges: merges, unknownID: unknownID,
+            vocabulary: PieceTable(byText), merges: MergeTable(merges), unknownID: unknownID,
             fusesUnknown: try reader.bool(object["fuse_unk"], default: false, "model.fuse_unk"),
             byteIDs: byteFallback ? byteIDs(vocabulary) : nil, continuingSubwordPrefix: Array(prefix.utf8),
             endOfWordSuffix: Array((try optionalString("end_of_word_suffix") ?? "").utf8),

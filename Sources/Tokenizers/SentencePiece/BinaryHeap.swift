@@ -30,6 +30,8 @@ struct BinaryHeap<Value> {
         }
     }
 
+    /// Rust's `BinaryHeap::pop` strategy: the hole left at the top goes down to a leaf along the larger
+    /// children (one comparison per level), then the last element sifts up from there (rarely far).
     mutating func pop() -> Value? {
         guard let last = entries.popLast() else { return nil }
         guard !entries.isEmpty else { return last.value }
@@ -37,14 +39,18 @@ struct BinaryHeap<Value> {
             let top = heap[0].value
             let count = heap.count
             var hole = 0
-            while true {
-                let left = 2 * hole + 1
-                guard left < count else { break }
-                let right = left + 1
-                let child = right < count && heap[right].key > heap[left].key ? right : left
-                guard heap[child].key > last.key else { break }
+            var child = 1
+            while child < count {
+                if child + 1 < count, heap[child + 1].key > heap[child].key { child += 1 }
                 heap[hole] = heap[child]
                 hole = child
+                child = 2 * hole + 1
+            }
+            while hole > 0 {
+                let parent = (hole - 1) / 2
+                guard last.key > heap[parent].key else { break }
+                heap[hole] = heap[parent]
+                hole = parent
             }
             heap[hole] = last
             return top
@@ -61,10 +67,27 @@ struct BinaryHeap<Value> {
 
 /// One symbol of a word being merged, in a doubly linked list over an array (−1 ends it). `value` is what
 /// the model tracks (a byte offset or a token id); a symbol merged into its left neighbour gets length 0.
+/// Stored as 32-bit fields (20 bytes, not 40): the merge loop is bound by memory traffic on long words.
 struct LinkedSymbol {
-    var value: Int
-    var length: Int
-    var previous: Int
-    var next: Int
+    /// Words are at most `maximumLength` bytes, so every field fits.
+    static let maximumLength = Int(Int32.max)
+
+    @Stored32 var value: Int
+    @Stored32 var length: Int
+    @Stored32 var previous: Int
+    @Stored32 var next: Int
     var frozen = false
+}
+
+/// An `Int` kept in 32 bits.
+@propertyWrapper
+struct Stored32 {
+    private var stored: Int32
+
+    init(wrappedValue: Int) { stored = Int32(truncatingIfNeeded: wrappedValue) }
+
+    var wrappedValue: Int {
+        get { Int(stored) }
+        set { stored = Int32(truncatingIfNeeded: newValue) }
+    }
 }

@@ -2,9 +2,14 @@ import Foundation
 
 /// A trie over UTF-8 byte strings with an integer value per key: what the unigram lattice uses to find every
 /// vocabulary piece starting at a position, and what user-defined symbols are matched with. Children are
-/// stored flat and sorted by byte (the root through a 256-entry table), so a lookup is a few array reads.
+/// stored flat and sorted by byte; a node with many children (the root, "▁" in a SentencePiece vocabulary)
+/// also gets a 256-entry table, so a lookup is a few array reads.
 struct ByteTrie: Sendable {
-    private var rootChildren = [Int32](repeating: -1, count: 256)
+    /// Nodes with at least this many children are looked up through a 256-entry table.
+    private static let denseThreshold = 32
+    /// 256 child indices (−1: none) per dense node; a dense node's `childCount` is −1 and its `childStart`
+    /// indexes its table here.
+    private var denseChildren: [Int32] = []
     private var childStart: [Int32] = []
     private var childCount: [Int32] = []
     private var labels: [UInt8] = []
@@ -54,7 +59,14 @@ struct ByteTrie: Sendable {
             }
             childCount.append(children)
         }
-        for edge in 0..<Int(childCount[0]) { rootChildren[Int(labels[edge])] = targets[edge] }
+        for node in childCount.indices where node == 0 || childCount[node] >= Self.denseThreshold {
+            let base = denseChildren.count
+            denseChildren += [Int32](repeating: -1, count: 256)
+            let first = Int(childStart[node])
+            for edge in first..<(first + Int(childCount[node])) { denseChildren[base + Int(labels[edge])] = targets[edge] }
+            childStart[node] = Int32(base)
+            childCount[node] = -1
+        }
     }
 
     /// memcmp order of two byte strings (a prefix sorts first).
@@ -77,7 +89,7 @@ struct ByteTrie: Sendable {
     func forEachPrefix(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
                        _ body: (Int, Int) -> Bool) {
         guard start < end else { return }
-        var node = Int(rootChildren[Int(bytes[start])])
+        var node = child(of: 0, bytes[start])
         var index = start + 1
         while node >= 0 {
             let value = values[node]
@@ -107,7 +119,7 @@ struct ByteTrie: Sendable {
     @inline(__always)
     func value(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
         guard start < end else { return nil }
-        var node = Int(rootChildren[Int(bytes[start])])
+        var node = child(of: 0, bytes[start])
         var index = start + 1
         while node >= 0, index < end {
             node = child(of: node, bytes[index])
@@ -119,6 +131,7 @@ struct ByteTrie: Sendable {
 
     @inline(__always)
     private func child(of node: Int, _ byte: UInt8) -> Int {
+        if childCount[node] < 0 { return Int(denseChildren[Int(childStart[node]) + Int(byte)]) }
         var low = Int(childStart[node])
         var high = low + Int(childCount[node])
         while low < high {

@@ -4,9 +4,9 @@
 /// the end. Symbols left outside the vocabulary are unknown: one id per run, or bytes with byte fallback.
 public struct SentencePieceBPEModel: TokenizationModel {
     /// Normal, user-defined and unused pieces (what merges may produce), by UTF-8 text.
-    let pieces: ByteTrie
+    let pieces: PieceTable
     /// Control, unknown and byte pieces (looked up first, as `PieceToId` does).
-    let reservedPieces: ByteTrie
+    let reservedPieces: PieceTable
     let scores: [Float]
     let isUnused: [Bool]
     let userDefinedSymbols: ByteTrie?
@@ -14,7 +14,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
 
     public var unknownID: Int { fallback.unknownID }
 
-    init(pieces: ByteTrie, reservedPieces: ByteTrie, scores: [Float], isUnused: [Bool],
+    init(pieces: PieceTable, reservedPieces: PieceTable, scores: [Float], isUnused: [Bool],
          userDefinedSymbols: ByteTrie?, unknownID: Int, byteIDs: [Int]?) {
         self.pieces = pieces
         self.reservedPieces = reservedPieces
@@ -45,7 +45,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
             guard left >= 0, right >= 0, !symbols[left].frozen, !symbols[right].frozen else { return }
             let start = symbols[left].value
             let length = symbols[left].length + symbols[right].length
-            guard let id = model.pieces.value(bytes, from: start, to: start + length) else { return }
+            guard let id = model.pieces.id(bytes, from: start, to: start + length) else { return }
             let key = UInt64(BinaryHeap<Pair>.orderedBits(model.scores[id])) << 32 | UInt64(UInt32.max - UInt32(left))
             agenda.push(Pair(left: Int32(left), length: Int32(length)), key: key)
             if model.isUnused[id] {
@@ -87,8 +87,9 @@ public struct SentencePieceBPEModel: TokenizationModel {
         }
     }
 
+    /// Words longer than `LinkedSymbol.maximumLength` bytes (2 GiB) are not encoded.
     public func encode(word: [UInt8], into ids: inout [Int]) {
-        guard !word.isEmpty else { return }
+        guard !word.isEmpty, word.count < LinkedSymbol.maximumLength else { return }
         var merger = Merger(capacity: word.count)
         word.withUnsafeBufferPointer { merger.run($0, self) }
         let symbols = merger.symbols, unusedMerges = merger.unusedMerges
@@ -116,7 +117,7 @@ public struct SentencePieceBPEModel: TokenizationModel {
 
     /// `ModelInterface::PieceToId`: reserved pieces first, then the vocabulary, else the unknown id.
     private func pieceID(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
-        reservedPieces.value(bytes, from: range.lowerBound, to: range.upperBound)
-            ?? pieces.value(bytes, from: range.lowerBound, to: range.upperBound) ?? fallback.unknownID
+        reservedPieces.id(bytes, from: range.lowerBound, to: range.upperBound)
+            ?? pieces.id(bytes, from: range.lowerBound, to: range.upperBound) ?? fallback.unknownID
     }
 }

@@ -75,8 +75,8 @@ public struct SentencePieceModel: Sendable {
                 $0.element.type == .normal || $0.element.type == .userDefined || $0.element.type == .unused
             }
             model = SentencePieceBPEModel(
-                pieces: ByteTrie(lattice.map { (Array($0.element.text.utf8), $0.offset) }),
-                reservedPieces: ByteTrie(reserved.map { (Array($0.key.utf8), $0.value) }),
+                pieces: PieceTable(lattice.map { (Array($0.element.text.utf8), $0.offset) }),
+                reservedPieces: PieceTable(reserved.map { (Array($0.key.utf8), $0.value) }),
                 scores: file.pieces.map { $0.score }, isUnused: file.pieces.map { $0.type == .unused },
                 userDefinedSymbols: userDefinedSymbols, unknownID: unknownID, byteIDs: fallbackIDs)
         case .word, .character:
